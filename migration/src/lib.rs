@@ -1,0 +1,24 @@
+//! Database migrations of admin-center. One file per change, named
+//! `mYYYYMMDD_HHMMSS_<what>.rs`, each with a working `down`. The same files serve SQLite and
+//! PostgreSQL, so they use only portable column types.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_accounts;
+mod m20261124_000002_managers;
+mod m20261124_000003_sessions;
+mod m20261124_000004_audit_events;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_accounts::Migration),
+            Box::new(m20261124_000002_managers::Migration),
+            Box::new(m20261124_000003_sessions::Migration),
+            Box::new(m20261124_000004_audit_events::Migration),
+        ]
+    }
+}

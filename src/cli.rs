@@ -1,0 +1,215 @@
+//! The operator's command line: `serve` (default), `migrate`, `schema`, `account …`.
+
+use std::{io::Write, net::TcpListener};
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    clock::{Clock, SystemClock},
+    config::{Config, ConfigArgs, redact_url},
+    db, graphql, http,
+    service::{self, account::NewAccount},
+    state::AppState,
+    telemetry,
+};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "admin-center",
+    version,
+    about = "Management center GraphQL API server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default). Migrates first; on an empty database, creates a first
+    /// account and company manager and prints its login and one-time password.
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL). Needs no database.
+    Schema,
+    /// Manage accounts (customer companies).
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Create an account and its first company manager; prints the one-time password.
+    Create(CreateAccount),
+    /// Let an account's company managers create API managers (or stop them with --off).
+    AllowApiManagers {
+        /// The account id.
+        id: Uuid,
+        /// Turn it off instead.
+        #[arg(long)]
+        off: bool,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CreateAccount {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub owner_login: String,
+    #[arg(long)]
+    pub owner_email: String,
+    /// The owner's display name (default: the login).
+    #[arg(long)]
+    pub owner_name: Option<String>,
+    #[arg(long)]
+    pub allow_api_managers: bool,
+    /// Print exactly one JSON object: {"accountId", "ownerLogin", "ownerPassword"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A failed command: what to tell the operator, already phrased.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CliError(String);
+
+impl CliError {
+    fn new(context: &str, err: impl std::fmt::Display) -> Self {
+        CliError(format!("{context}: {err}"))
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Schema = command {
+        print_out(&graphql::sdl());
+        return Ok(());
+    }
+    let config = Config::load(&cli.config).map_err(|e| CliError::new("configuration", e))?;
+    telemetry::init(config.log_format);
+    let db = db::connect(&config.database_url).await.map_err(|e| {
+        CliError::new(
+            &format!("cannot open database {}", redact_url(&config.database_url)),
+            e,
+        )
+    })?;
+    db::migrate(&db)
+        .await
+        .map_err(|e| CliError::new("migration failed", e))?;
+    let now = SystemClock.now();
+    match command {
+        Command::Schema => Ok(()),
+        Command::Migrate => {
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::Serve => serve(AppState::new(db, config)).await,
+        Command::Account(AccountCommand::Create(args)) => {
+            let created = service::account::create(
+                &db,
+                now,
+                NewAccount {
+                    name: args.name,
+                    owner_name: args.owner_name.unwrap_or_else(|| args.owner_login.clone()),
+                    owner_login: args.owner_login,
+                    owner_email: args.owner_email,
+                    allow_api_managers: args.allow_api_managers,
+                },
+            )
+            .await
+            .map_err(|e| CliError::new("cannot create account", e))?;
+            if args.json {
+                print_out(
+                    &json!({
+                        "accountId": created.account.id,
+                        "ownerLogin": created.owner.login,
+                        "ownerPassword": created.owner_password,
+                    })
+                    .to_string(),
+                );
+            } else {
+                print_out(&format!(
+                    "account {} ({})\nowner login: {}\none-time password: {}\n\
+                     (shown once; the first sign-in must replace it)",
+                    created.account.name,
+                    created.account.id,
+                    created.owner.login,
+                    created.owner_password
+                ));
+            }
+            Ok(())
+        }
+        Command::Account(AccountCommand::AllowApiManagers { id, off, json }) => {
+            let account = service::account::set_api_managers_allowed(&db, now, id, !off)
+                .await
+                .map_err(|e| CliError::new("cannot change account", e))?;
+            if json {
+                print_out(
+                    &json!({
+                        "accountId": account.id,
+                        "apiManagersAllowed": account.api_managers_allowed,
+                    })
+                    .to_string(),
+                );
+            } else {
+                print_out(&format!(
+                    "account {}: API managers {}",
+                    account.id,
+                    if account.api_managers_allowed {
+                        "allowed"
+                    } else {
+                        "not allowed"
+                    }
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(state: AppState) -> Result<(), CliError> {
+    if let Some(created) = service::account::bootstrap_if_empty(&state.db, state.clock.now())
+        .await
+        .map_err(|e| CliError::new("cannot create the first account", e))?
+    {
+        // Printed, not logged: the password must never reach the log stream.
+        print_out(&format!(
+            "\nFirst start on an empty database: created account \"{}\".\n\
+             Company manager login: {}\n\
+             One-time password:     {}\n\
+             (shown once; the first sign-in must replace it)\n",
+            created.account.name, created.owner.login, created.owner_password
+        ));
+    }
+    let bind = state.config.bind;
+    let listener = TcpListener::bind(bind)
+        .map_err(|e| CliError::new(&format!("cannot listen on {bind}"), e))?;
+    tracing::info!(
+        %bind,
+        database = %redact_url(&state.config.database_url),
+        "admin-center listening; GraphiQL at http://{bind}/graphiql"
+    );
+    let schema = graphql::schema(state.clone());
+    http::server(state, schema, listener)
+        .map_err(|e| CliError::new("cannot start server", e))?
+        .await
+        .map_err(|e| CliError::new("server stopped", e))?;
+    tracing::info!("admin-center stopped");
+    Ok(())
+}
+
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (e.g. `| head`) is not worth a panic.
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+}

@@ -1,0 +1,372 @@
+//! One typed `Config`, loaded once and passed down (no globals).
+//!
+//! Precedence, highest first: command-line flags, environment variables, the config file
+//! (`--config`/`ADMIN_CENTER_CONFIG`, else `admin-center.toml` in the working directory if it
+//! exists), then the defaults below. clap reads flags and environment in one go; the file fills
+//! only what neither gave.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://admin-center.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_CONFIG_FILE: &str = "admin-center.toml";
+
+/// Settings shared by every subcommand. Each flag has an environment variable and a config
+/// file key of the same name (snake case in the file).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConfigArgs {
+    /// Config file (TOML). Default: admin-center.toml in the working directory, if present.
+    #[arg(long, env = "ADMIN_CENTER_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Database: sqlite://FILE?mode=rwc (default: admin-center.db here) or postgres://…
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "BIND", global = true)]
+    pub bind: Option<String>,
+    /// Where mail goes: `log`, `file:DIR` or `smtp://…`.
+    #[arg(long, env = "MAIL_TRANSPORT", global = true, hide_env_values = true)]
+    pub mail_transport: Option<String>,
+    /// Log format: `text` or `json`. The level comes from RUST_LOG (default `info`).
+    #[arg(long, env = "LOG_FORMAT", global = true)]
+    pub log_format: Option<String>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
+}
+
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    mail_transport: Option<String>,
+    log_format: Option<String>,
+    workers: Option<usize>,
+    max_body_bytes: Option<usize>,
+    max_query_depth: Option<usize>,
+    max_query_complexity: Option<usize>,
+    max_batch_size: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Where outgoing mail goes.
+#[derive(Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// Written to the server log (the default: nothing to set up).
+    Log,
+    /// One .eml file per message in this directory.
+    File(PathBuf),
+    /// A real SMTP server; the URL may carry credentials, so it is never printed.
+    Smtp(String),
+}
+
+impl std::fmt::Debug for MailTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MailTransport::Log => f.write_str("Log"),
+            MailTransport::File(dir) => f.debug_tuple("File").field(dir).finish(),
+            MailTransport::Smtp(_) => f.write_str("Smtp(<redacted>)"),
+        }
+    }
+}
+
+/// GraphQL request limits: anything larger is refused before execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphqlLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_batch_size: usize,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        GraphqlLimits {
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_batch_size: 10,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub mail_transport: MailTransport,
+    pub log_format: LogFormat,
+    pub workers: Option<usize>,
+    pub max_body_bytes: usize,
+    pub graphql: GraphqlLimits,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("mail_transport", &self.mail_transport)
+            .field("log_format", &self.log_format)
+            .field("workers", &self.workers)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("graphql", &self.graphql)
+            .finish()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            mail_transport: MailTransport::Log,
+            log_format: LogFormat::Text,
+            workers: None,
+            max_body_bytes: 256 * 1024,
+            graphql: GraphqlLimits::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Builds the configuration from flags/environment (already in `args`) and the file.
+    pub fn load(args: &ConfigArgs) -> Result<Config, ConfigError> {
+        let file = read_file(args.config.as_ref())?;
+        let defaults = Config::default();
+        let bind = args
+            .bind
+            .clone()
+            .or(file.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = bind.parse().map_err(|_| ConfigError::Invalid {
+            key: "bind",
+            message: format!("`{bind}` is not an address such as 127.0.0.1:8080"),
+        })?;
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or(defaults.database_url);
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                message: "only sqlite:… and postgres://… URLs are supported".into(),
+            });
+        }
+        let mail_transport = parse_mail_transport(
+            &args
+                .mail_transport
+                .clone()
+                .or(file.mail_transport)
+                .unwrap_or_else(|| "log".into()),
+        )?;
+        let log_format = match args
+            .log_format
+            .clone()
+            .or(file.log_format)
+            .as_deref()
+            .unwrap_or("text")
+        {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "log_format",
+                    message: format!("`{other}` is neither `text` nor `json`"),
+                });
+            }
+        };
+        let max_body_bytes = args
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(defaults.max_body_bytes);
+        if max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                key: "max_body_bytes",
+                message: "must be at least 1024".into(),
+            });
+        }
+        let limits = GraphqlLimits {
+            max_depth: file.max_query_depth.unwrap_or(defaults.graphql.max_depth),
+            max_complexity: file
+                .max_query_complexity
+                .unwrap_or(defaults.graphql.max_complexity),
+            max_batch_size: file
+                .max_batch_size
+                .unwrap_or(defaults.graphql.max_batch_size),
+        };
+        Ok(Config {
+            database_url,
+            bind,
+            mail_transport,
+            log_format,
+            workers: args.workers.or(file.workers).filter(|w| *w > 0),
+            max_body_bytes,
+            graphql: limits,
+        })
+    }
+}
+
+fn read_file(explicit: Option<&PathBuf>) -> Result<FileConfig, ConfigError> {
+    let path = match explicit {
+        Some(path) => path.clone(),
+        None => {
+            let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+            if !default.exists() {
+                return Ok(FileConfig::default());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path,
+        source: Box::new(source),
+    })
+}
+
+fn parse_mail_transport(value: &str) -> Result<MailTransport, ConfigError> {
+    if value == "log" {
+        Ok(MailTransport::Log)
+    } else if let Some(dir) = value.strip_prefix("file:") {
+        if dir.is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "mail_transport",
+                message: "file: needs a directory, e.g. file:./mail-out".into(),
+            });
+        }
+        Ok(MailTransport::File(PathBuf::from(dir)))
+    } else if value.starts_with("smtp://") || value.starts_with("smtps://") {
+        Ok(MailTransport::Smtp(value.to_owned()))
+    } else {
+        Err(ConfigError::Invalid {
+            key: "mail_transport",
+            message: "expected `log`, `file:DIR` or `smtp://…`".into(),
+        })
+    }
+}
+
+/// A database URL fit for logs: the password, if any, is replaced.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_sqlite_here_and_loopback() {
+        let config = Config::load(&ConfigArgs {
+            config: Some(PathBuf::from("/nonexistent/on/purpose.toml")),
+            ..Default::default()
+        });
+        assert!(matches!(config, Err(ConfigError::Read { .. })));
+        let config = Config::default();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+    }
+
+    #[test]
+    fn flags_win_over_file_and_file_over_defaults() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\nmax_body_bytes = 4096\nmail_transport = \"file:/tmp/m\"\n",
+        )?;
+        let config = Config::load(&ConfigArgs {
+            config: Some(path),
+            bind: Some("127.0.0.1:9100".into()),
+            ..Default::default()
+        })?;
+        assert_eq!(config.bind.to_string(), "127.0.0.1:9100");
+        assert_eq!(config.max_body_bytes, 4096);
+        assert_eq!(config.mail_transport, MailTransport::File("/tmp/m".into()));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "bnid = \"127.0.0.1:9000\"\n")?;
+        let result = Config::load(&ConfigArgs {
+            config: Some(path),
+            ..Default::default()
+        });
+        assert!(matches!(result, Err(ConfigError::Parse { .. })));
+        Ok(())
+    }
+
+    #[test]
+    fn debug_hides_database_password_and_smtp_url() {
+        let config = Config {
+            database_url: "postgres://app:hunter2@db/admin".into(),
+            mail_transport: MailTransport::Smtp("smtp://u:pw@mail".into()),
+            ..Config::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("pw@mail"), "{printed}");
+        assert!(printed.contains("postgres://app:***@db/admin"), "{printed}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Config::load(&ConfigArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            mail_transport: Some("pigeon".into()),
+            ..Default::default()
+        });
+        assert!(
+            matches!(
+                err,
+                Err(ConfigError::Invalid {
+                    key: "mail_transport",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! `AppError`: the one error type of the service layer, with the stable codes of SPEC 7.
+//!
+//! async-graphql turns any `Display` error into a GraphQL error through a blanket `From` that
+//! drops extensions, so resolvers finish service calls with [`GqlResultExt::gql`], which puts
+//! the code in `extensions.code`. Internal causes are logged here and never sent.
+
+use async_graphql::ErrorExtensions;
+
+/// Every code a client can see in `extensions.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    DependencyViolation,
+    Conflict,
+    PasswordChangeRequired,
+    EmailValidationRequired,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::BadUserInput,
+        ErrorCode::DependencyViolation,
+        ErrorCode::Conflict,
+        ErrorCode::PasswordChangeRequired,
+        ErrorCode::EmailValidationRequired,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ];
+
+    /// The wire name. These strings are public API: never change one.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::DependencyViolation => "DEPENDENCY_VIOLATION",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
+            ErrorCode::EmailValidationRequired => "EMAIL_VALIDATION_REQUIRED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in to do this")]
+    Unauthenticated,
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    /// What was looked for, e.g. "team". Also answered for rows of other accounts, so ids
+    /// cannot be probed across accounts.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    BadUserInput(String),
+    /// A patch turned a feature on while a feature it depends on ends up off.
+    #[error("these settings need a setting that is off: {}", .fields.join(", "))]
+    DependencyViolation { fields: Vec<String> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("change your password to continue")]
+    PasswordChangeRequired,
+    #[error("validate your e-mail address to continue")]
+    EmailValidationRequired,
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
+    /// The cause is logged where the error is turned into a response, never sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::BadUserInput(_) => ErrorCode::BadUserInput,
+            AppError::DependencyViolation { .. } => ErrorCode::DependencyViolation,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            AppError::EmailValidationRequired => ErrorCode::EmailValidationRequired,
+            AppError::RateLimited { .. } => ErrorCode::RateLimited,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Internal(Box::new(cause))
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        AppError::BadUserInput(message.into())
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::internal(err)
+    }
+}
+
+impl From<sea_orm::TransactionError<AppError>> for AppError {
+    fn from(err: sea_orm::TransactionError<AppError>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => AppError::internal(db),
+            sea_orm::TransactionError::Transaction(app) => app,
+        }
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = %cause, "internal error");
+        }
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code().as_str());
+            match self {
+                AppError::DependencyViolation { fields } => ext.set("fields", fields.clone()),
+                AppError::RateLimited { retry_after_secs } => {
+                    ext.set("retryAfter", *retry_after_secs)
+                }
+                _ => {}
+            }
+        })
+    }
+}
+
+/// Ends a service call in a resolver: `service::x(..).await.gql()`.
+pub trait GqlResultExt<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResultExt<T> for Result<T, AppError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|err| err.extend())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(code: ErrorCode) -> AppError {
+        match code {
+            ErrorCode::Unauthenticated => AppError::Unauthenticated,
+            ErrorCode::Forbidden => AppError::Forbidden,
+            ErrorCode::NotFound => AppError::NotFound("team"),
+            ErrorCode::BadUserInput => AppError::bad_input("name is empty"),
+            ErrorCode::DependencyViolation => AppError::DependencyViolation {
+                fields: vec!["reports".into()],
+            },
+            ErrorCode::Conflict => AppError::Conflict("login taken".into()),
+            ErrorCode::PasswordChangeRequired => AppError::PasswordChangeRequired,
+            ErrorCode::EmailValidationRequired => AppError::EmailValidationRequired,
+            ErrorCode::RateLimited => AppError::RateLimited {
+                retry_after_secs: 30,
+            },
+            ErrorCode::Internal => AppError::internal(std::io::Error::other("disk on fire")),
+        }
+    }
+
+    #[test]
+    fn every_variant_carries_its_code_in_extensions() {
+        for code in ErrorCode::ALL {
+            let err = sample(code).extend();
+            let ext = err.extensions.as_ref().map(|e| e.get("code").cloned());
+            assert_eq!(
+                ext,
+                Some(Some(async_graphql::Value::from(code.as_str()))),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn internal_error_hides_its_cause() {
+        let err = sample(ErrorCode::Internal).extend();
+        assert_eq!(err.message, "internal error");
+    }
+
+    #[test]
+    fn codes_are_the_spec_names() {
+        let names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "UNAUTHENTICATED",
+                "FORBIDDEN",
+                "NOT_FOUND",
+                "BAD_USER_INPUT",
+                "DEPENDENCY_VIOLATION",
+                "CONFLICT",
+                "PASSWORD_CHANGE_REQUIRED",
+                "EMAIL_VALIDATION_REQUIRED",
+                "RATE_LIMITED",
+                "INTERNAL"
+            ]
+        );
+    }
+}

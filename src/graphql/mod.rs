@@ -1,0 +1,77 @@
+//! The GraphQL schema: one `<Domain>Query` per domain, merged. The schema is built without a
+//! database (so `admin-center schema` and the SDL test need none); the `AppState` arrives as
+//! schema data when serving, and the caller's `Principal` as request data.
+
+mod account;
+mod manager;
+mod scalars;
+
+use async_graphql::{
+    EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema,
+    SchemaBuilder, ServerError,
+};
+
+pub use self::{account::Account, manager::Manager};
+use crate::{
+    auth::Principal,
+    config::GraphqlLimits,
+    error::{AppError, ErrorCode},
+    state::AppState,
+};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(account::AccountQuery, manager::ManagerQuery);
+
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+fn builder(limits: GraphqlLimits) -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(16)
+}
+
+/// The schema as served: limits from the configuration, the state as data.
+pub fn schema(state: AppState) -> AppSchema {
+    builder(state.config.graphql).data(state).finish()
+}
+
+/// The schema's SDL, with no database anywhere near.
+pub fn sdl() -> String {
+    builder(GraphqlLimits::default()).finish().sdl()
+}
+
+/// Runs one request for `principal`, then gives every error a code: errors raised before
+/// execution (syntax, validation, limits, argument coercion) carry none of their own and are
+/// the client's to fix, so they become `BAD_USER_INPUT`.
+pub async fn execute(schema: &AppSchema, request: Request, principal: Principal) -> Response {
+    let mut response = schema.execute(request.data(principal)).await;
+    for error in &mut response.errors {
+        ensure_code(error);
+    }
+    response
+}
+
+fn ensure_code(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if !has_code {
+        let ext = error.extensions.get_or_insert_with(Default::default);
+        ext.set("code", ErrorCode::BadUserInput.as_str());
+    }
+}
+
+/// The state, from schema data. Missing state is a wiring bug, reported as `INTERNAL`.
+pub(crate) fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a AppState> {
+    ctx.data::<AppState>().map_err(|_| {
+        AppError::internal(std::io::Error::other("AppState missing from schema data")).extend()
+    })
+}
+
+/// The caller. A request without one is anonymous.
+pub(crate) fn principal<'a>(ctx: &async_graphql::Context<'a>) -> &'a Principal {
+    const ANONYMOUS: &Principal = &Principal::Anonymous;
+    ctx.data_opt::<Principal>().unwrap_or(ANONYMOUS)
+}

@@ -1,0 +1,57 @@
+//! Writing the audit log. Every change goes through [`record`] inside the change's own
+//! transaction, so a change and its audit entry land together or not at all.
+
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{auth::Actor, error::AppError};
+
+/// Who did it: a signed-in manager, or the platform operator at the CLI.
+#[derive(Clone, Debug)]
+pub enum AuditActor<'a> {
+    Manager(&'a Actor),
+    Operator,
+}
+
+#[derive(Debug)]
+pub struct AuditEntry<'a> {
+    pub account_id: Uuid,
+    pub actor: AuditActor<'a>,
+    /// The GraphQL mutation name (or its CLI equivalent), e.g. `createAccount`.
+    pub action: &'static str,
+    pub target_type: &'static str,
+    pub target_id: Option<Uuid>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub client_address: Option<String>,
+}
+
+pub async fn record(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    entry: AuditEntry<'_>,
+) -> Result<(), AppError> {
+    let (actor_id, actor_label) = match entry.actor {
+        AuditActor::Manager(actor) => (Some(actor.manager_id), actor.login.clone()),
+        AuditActor::Operator => (None, "operator".to_owned()),
+    };
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(entry.account_id),
+        actor_id: Set(actor_id),
+        actor_label: Set(actor_label),
+        action: Set(entry.action.to_owned()),
+        target_type: Set(entry.target_type.to_owned()),
+        target_id: Set(entry.target_id),
+        before: Set(entry.before),
+        after: Set(entry.after),
+        client_address: Set(entry.client_address),
+        created_at: Set(now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The rules and the storage work, one module per domain. Nothing here imports async-graphql:
+//! the GraphQL layer calls these functions with the caller's principal.
+
+pub mod account;
+pub mod audit;
+pub mod manager;
+pub mod validate;
