@@ -20,6 +20,7 @@ use crate::{
 };
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(account::AccountQuery, manager::ManagerQuery);
 
 pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;

@@ -1,1 +1,15 @@
-fn main() {}
+//! The one integration-test binary (linking is the slow part on small machines). Each module
+//! covers a domain; `harness` builds a real server on a fresh database per test.
+//!
+//! SQLite by default; set `TEST_DATABASE_URL=postgres://…` to run the same suite on
+//! PostgreSQL (each test gets its own new database in that cluster).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+mod account;
+mod cli;
+mod graphql_http;
+mod health;
+mod schema;

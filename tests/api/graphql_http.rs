@@ -1,0 +1,209 @@
+//! The GraphQL HTTP contract: methods, content types, limits, and error codes on the wire.
+
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, error_code};
+
+#[tokio::test]
+async fn get_runs_queries_with_variables_and_operation_name() {
+    let app = TestApp::new().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[
+            (
+                "query",
+                "query A { me { id } } query B($x: Boolean!) { me @include(if: $x) { id } }",
+            ),
+            ("operationName", "B"),
+            ("variables", r#"{"x": true}"#),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, json!({ "data": { "me": null } }));
+}
+
+#[tokio::test]
+async fn get_refuses_mutations_with_405() {
+    let app = TestApp::new().await;
+    let response = app
+        .client
+        .get(app.url("/graphql"))
+        .query(&[
+            ("query", "query Q { me { id } } mutation M { x }"),
+            ("operationName", "M"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+}
+
+#[tokio::test]
+async fn post_needs_json() {
+    let app = TestApp::new().await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "text/plain")
+        .body(r#"{"query":"{ me { id } }"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+}
+
+#[tokio::test]
+async fn malformed_json_is_refused_without_echoing_the_body() {
+    let app = TestApp::new().await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(r#"{"query": "mutation { login(password: \"S3cret-Pass\") }", "#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let text = response.text().await.unwrap();
+    assert!(!text.contains("S3cret-Pass"), "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+}
+
+#[tokio::test]
+async fn oversized_body_is_refused_with_413_before_parsing() {
+    let app = TestApp::with_config(|c| c.max_body_bytes = 2048).await;
+    let padding = " ".repeat(4096);
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"query": "{{ me {{ id }} }}{padding}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+
+    // Just under the limit is fine.
+    let (status, body) = app.post_graphql("{ me { id } }", json!({})).await;
+    assert_eq!((status, body), (200, json!({ "data": { "me": null } })));
+}
+
+#[tokio::test]
+async fn batches_are_answered_in_order_up_to_the_limit() {
+    let app = TestApp::with_config(|c| c.graphql.max_batch_size = 2).await;
+    let post = |n: usize| {
+        let batch: Vec<Value> = (0..n)
+            .map(|_| json!({ "query": "{ me { id } }" }))
+            .collect();
+        app.client.post(app.url("/graphql")).json(&batch).send()
+    };
+    let response = post(2).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!([{ "data": { "me": null } }, { "data": { "me": null } }])
+    );
+
+    let response = post(3).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
+}
+
+#[tokio::test]
+async fn syntax_and_validation_errors_carry_bad_user_input() {
+    let app = TestApp::new().await;
+    for query in ["{ me { id }", "{ me { password } }", "{ nothingHere }"] {
+        let (status, body) = app.post_graphql(query, json!({})).await;
+        assert_eq!(status, 200);
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{query}: {body}");
+        assert_eq!(body["data"], json!(null), "{query}: nothing runs");
+    }
+}
+
+#[tokio::test]
+async fn too_deep_or_too_complex_queries_are_refused_before_execution() {
+    let app = TestApp::with_config(|c| {
+        c.graphql.max_depth = 3;
+        c.graphql.max_complexity = 4;
+    })
+    .await;
+    let (_, ok) = app
+        .post_graphql(
+            "{ me { loginSettings { forcePasswordChange } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(ok, json!({ "data": { "me": null } }));
+
+    let (_, deep) = app
+        .post_graphql(
+            "{ __schema { types { fields { type { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&deep), Some("BAD_USER_INPUT"), "{deep}");
+    assert_eq!(deep["data"], json!(null));
+
+    let (_, complex) = app
+        .post_graphql("{ a: me { id } b: me { id } c: me { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&complex), Some("BAD_USER_INPUT"), "{complex}");
+    assert_eq!(complex["data"], json!(null));
+}
+
+#[tokio::test]
+async fn responses_carry_a_request_id_and_keep_a_sane_client_one() {
+    let app = TestApp::new().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!generated.is_empty());
+
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-abc_123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-abc_123");
+
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id\twith junk")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.headers()["x-request-id"], "bad id\twith junk");
+}
+
+#[tokio::test]
+async fn graphiql_page_points_at_the_graphql_endpoint() {
+    let app = TestApp::new().await;
+    let response = app.client.get(app.url("/graphiql")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = response.text().await.unwrap();
+    assert!(html.contains("/graphql"));
+    assert!(html.to_lowercase().contains("graphiql"));
+}
