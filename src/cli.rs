@@ -112,7 +112,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             tracing::info!("database is up to date");
             Ok(())
         }
-        Command::Serve => serve(AppState::new(db, config)).await,
+        Command::Serve => {
+            let state = AppState::new(db, config)
+                .await
+                .map_err(|e| CliError::new("cannot start", e))?;
+            serve(state).await
+        }
         Command::Account(AccountCommand::Create(args)) => {
             let created = service::account::create(
                 &db,
@@ -189,6 +194,12 @@ async fn serve(state: AppState) -> Result<(), CliError> {
              (shown once; the first sign-in must replace it)\n",
             created.account.name, created.owner.login, created.owner_password
         ));
+    }
+    if state.mailer.is_log() {
+        tracing::warn!(
+            "MAIL_TRANSPORT=log: mail, one-time codes included, is written to this log; \
+             use file:DIR or smtp://… in production"
+        );
     }
     let bind = state.config.bind;
     let listener = TcpListener::bind(bind)

@@ -39,6 +39,27 @@ pub struct ConfigArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", global = true)]
     pub max_body_bytes: Option<usize>,
+    /// Key that signs session tokens (at least 32 bytes). Default: generated once and kept in
+    /// the database, shared by every replica.
+    #[arg(
+        long,
+        env = "SESSION_SIGNING_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub session_signing_key: Option<String>,
+    /// How long a sign-in session lasts, in minutes.
+    #[arg(long, env = "SESSION_TTL_MINUTES", global = true)]
+    pub session_ttl_minutes: Option<u32>,
+    /// Sender of outgoing mail.
+    #[arg(long, env = "MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// Take the client address from X-Forwarded-For (only behind a proxy you run).
+    #[arg(long, env = "TRUST_PROXY", global = true)]
+    pub trust_proxy: Option<bool>,
+    /// Password hashes computed at once (default: cores - 1, at least 1).
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY", global = true)]
+    pub password_hash_concurrency: Option<usize>,
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -50,6 +71,11 @@ struct FileConfig {
     log_format: Option<String>,
     workers: Option<usize>,
     max_body_bytes: Option<usize>,
+    session_signing_key: Option<String>,
+    session_ttl_minutes: Option<u32>,
+    mail_from: Option<String>,
+    trust_proxy: Option<bool>,
+    password_hash_concurrency: Option<usize>,
     max_query_depth: Option<usize>,
     max_query_complexity: Option<usize>,
     max_batch_size: Option<usize>,
@@ -109,6 +135,12 @@ pub struct Config {
     pub workers: Option<usize>,
     pub max_body_bytes: usize,
     pub graphql: GraphqlLimits,
+    /// `None`: generated once and stored in the database.
+    pub session_signing_key: Option<Vec<u8>>,
+    pub session_ttl: chrono::Duration,
+    pub mail_from: String,
+    pub trust_proxy: bool,
+    pub password_hash_concurrency: Option<usize>,
 }
 
 impl std::fmt::Debug for Config {
@@ -121,6 +153,14 @@ impl std::fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("graphql", &self.graphql)
+            .field(
+                "session_signing_key",
+                &self.session_signing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("session_ttl", &self.session_ttl)
+            .field("mail_from", &self.mail_from)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("password_hash_concurrency", &self.password_hash_concurrency)
             .finish()
     }
 }
@@ -135,6 +175,11 @@ impl Default for Config {
             workers: None,
             max_body_bytes: 256 * 1024,
             graphql: GraphqlLimits::default(),
+            session_signing_key: None,
+            session_ttl: chrono::Duration::hours(12),
+            mail_from: "admin-center <no-reply@admin-center.invalid>".to_owned(),
+            trust_proxy: false,
+            password_hash_concurrency: None,
         }
     }
 }
@@ -222,7 +267,45 @@ impl Config {
                 .max_batch_size
                 .unwrap_or(defaults.graphql.max_batch_size),
         };
+        let session_signing_key = args
+            .session_signing_key
+            .clone()
+            .or(file.session_signing_key)
+            .map(String::into_bytes);
+        if session_signing_key
+            .as_ref()
+            .is_some_and(|k| k.len() < crate::auth::session_token::MIN_KEY_BYTES)
+        {
+            return Err(ConfigError::Invalid {
+                key: "session_signing_key",
+                message: format!(
+                    "must be at least {} bytes",
+                    crate::auth::session_token::MIN_KEY_BYTES
+                ),
+            });
+        }
+        let session_ttl_minutes = args.session_ttl_minutes.or(file.session_ttl_minutes);
+        if session_ttl_minutes == Some(0) {
+            return Err(ConfigError::Invalid {
+                key: "session_ttl_minutes",
+                message: "must be at least 1".into(),
+            });
+        }
         Ok(Config {
+            session_signing_key,
+            session_ttl: session_ttl_minutes
+                .map(|m| chrono::Duration::minutes(i64::from(m)))
+                .unwrap_or(defaults.session_ttl),
+            mail_from: args
+                .mail_from
+                .clone()
+                .or(file.mail_from)
+                .unwrap_or(defaults.mail_from),
+            trust_proxy: args.trust_proxy.or(file.trust_proxy).unwrap_or(false),
+            password_hash_concurrency: args
+                .password_hash_concurrency
+                .or(file.password_hash_concurrency)
+                .filter(|n| *n > 0),
             database_url,
             bind,
             mail_transport,
@@ -343,11 +426,13 @@ mod tests {
         let config = Config {
             database_url: "postgres://app:hunter2@db/admin".into(),
             mail_transport: MailTransport::Smtp("smtp://u:pw@mail".into()),
+            session_signing_key: Some(b"0123456789abcdef0123456789abcdef-key".to_vec()),
             ..Config::default()
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("pw@mail"), "{printed}");
+        assert!(!printed.contains("abcdef-key"), "{printed}");
         assert!(printed.contains("postgres://app:***@db/admin"), "{printed}");
     }
 

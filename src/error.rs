@@ -56,6 +56,9 @@ impl ErrorCode {
 pub enum AppError {
     #[error("sign in to do this")]
     Unauthenticated,
+    /// A failed sign-in. One message for an unknown login and a wrong password.
+    #[error("login or password is incorrect")]
+    BadCredentials,
     #[error("you are not allowed to do this")]
     Forbidden,
     /// What was looked for, e.g. "team". Also answered for rows of other accounts, so ids
@@ -83,7 +86,7 @@ pub enum AppError {
 impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Unauthenticated => ErrorCode::Unauthenticated,
+            AppError::Unauthenticated | AppError::BadCredentials => ErrorCode::Unauthenticated,
             AppError::Forbidden => ErrorCode::Forbidden,
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::BadUserInput(_) => ErrorCode::BadUserInput,

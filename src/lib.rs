@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod mail;
 pub mod service;
 pub mod state;
 pub mod telemetry;

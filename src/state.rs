@@ -1,12 +1,15 @@
-//! `AppState`: what every request can reach (database, configuration, clock).
+//! `AppState`: what every request can reach (database, configuration, clock, keys, mailer).
 
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
+    auth::{password::Hasher, plugin::AuthChain, session_token::SessionKeys},
     clock::{SharedClock, SystemClock},
     config::Config,
+    error::AppError,
+    mail::Mailer,
 };
 
 #[derive(Clone, Debug)]
@@ -14,19 +17,42 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub clock: SharedClock,
+    pub session_keys: SessionKeys,
+    pub hasher: Hasher,
+    pub mailer: Mailer,
+    pub auth: AuthChain,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
-        AppState {
+    /// Loads (or creates, once) the signing key and sets up the mailer and password hasher.
+    pub async fn build(
+        db: DatabaseConnection,
+        config: Config,
+        clock: SharedClock,
+    ) -> Result<Self, AppError> {
+        let session_keys =
+            SessionKeys::load(&db, config.session_signing_key.as_deref(), clock.now()).await?;
+        let mailer =
+            Mailer::new(&config.mail_transport, &config.mail_from).map_err(AppError::internal)?;
+        let hasher = Hasher::new(
+            config
+                .password_hash_concurrency
+                .unwrap_or_else(Hasher::default_parallelism),
+        )
+        .await?;
+        Ok(AppState {
             db,
             config: Arc::new(config),
-            clock: Arc::new(SystemClock),
-        }
+            clock,
+            session_keys,
+            hasher,
+            mailer,
+            auth: AuthChain::builtin(),
+        })
     }
 
-    pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
+    /// With the real clock.
+    pub async fn new(db: DatabaseConnection, config: Config) -> Result<Self, AppError> {
+        Self::build(db, config, Arc::new(SystemClock)).await
     }
 }

@@ -4,7 +4,10 @@
 pub mod account;
 pub mod audit_event;
 pub mod manager;
+pub mod one_time_token;
 pub mod secret;
 pub mod session;
+pub mod signing_key;
+pub mod throttle_bucket;
 
 pub use secret::SecretHash;

@@ -2,14 +2,26 @@
 
 use sea_orm::entity::prelude::*;
 
+/// What a session may do. A restricted session may read `me` and lift its restriction, nothing
+/// else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum Restriction {
+    #[sea_orm(string_value = "NONE")]
+    Unrestricted,
+    #[sea_orm(string_value = "PASSWORD_CHANGE")]
+    PasswordChange,
+    #[sea_orm(string_value = "EMAIL_VALIDATION")]
+    EmailValidation,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub manager_id: Uuid,
-    /// `NONE`, `PASSWORD_CHANGE` or `EMAIL_VALIDATION`.
-    pub restriction: String,
+    pub restriction: Restriction,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,

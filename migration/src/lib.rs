@@ -8,6 +8,9 @@ mod m20261124_000001_accounts;
 mod m20261124_000002_managers;
 mod m20261124_000003_sessions;
 mod m20261124_000004_audit_events;
+mod m20261124_000005_signing_keys;
+mod m20261124_000006_one_time_tokens;
+mod m20261124_000007_throttle_buckets;
 
 pub struct Migrator;
 
@@ -19,6 +22,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_managers::Migration),
             Box::new(m20261124_000003_sessions::Migration),
             Box::new(m20261124_000004_audit_events::Migration),
+            Box::new(m20261124_000005_signing_keys::Migration),
+            Box::new(m20261124_000006_one_time_tokens::Migration),
+            Box::new(m20261124_000007_throttle_buckets::Migration),
         ]
     }
 }

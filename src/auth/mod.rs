@@ -1,9 +1,14 @@
-//! Who is calling: the `Principal` that the HTTP layer puts into every GraphQL request.
-//! Resolvers and services read only the principal, never headers.
+//! Who is calling. The HTTP layer runs the [`plugin::AuthChain`] on every request and puts the
+//! resulting [`Principal`] (and the [`ClientInfo`]) into the GraphQL request data; resolvers and
+//! services read only those, never headers.
 
 pub mod password;
+pub mod plugin;
+pub mod session_token;
+pub mod throttle;
 
 use entity::manager::ManagerKind;
+pub use entity::session::Restriction;
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -15,6 +20,9 @@ pub struct Actor {
     pub account_id: Uuid,
     pub kind: ManagerKind,
     pub login: String,
+    /// The sign-in session the request came with (`None` for principals made by tools).
+    pub session_id: Option<Uuid>,
+    pub restriction: Restriction,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,11 +33,28 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// The signed-in manager, or `UNAUTHENTICATED`.
+    /// The signed-in manager with an unrestricted session. Every operation goes through this
+    /// but `me` and what lifts a restriction, so a restricted session can do nothing else.
     pub fn actor(&self) -> Result<&Actor, AppError> {
+        let actor = self.signed_in()?;
+        match actor.restriction {
+            Restriction::Unrestricted => Ok(actor),
+            Restriction::PasswordChange => Err(AppError::PasswordChangeRequired),
+            Restriction::EmailValidation => Err(AppError::EmailValidationRequired),
+        }
+    }
+
+    /// The signed-in manager, restricted or not: for `me`, `logout`, and lifting restrictions.
+    pub fn signed_in(&self) -> Result<&Actor, AppError> {
         match self {
             Principal::Anonymous => Err(AppError::Unauthenticated),
             Principal::Manager(actor) => Ok(actor),
         }
     }
+}
+
+/// Where the request came from: for throttling and the audit log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub address: Option<String>,
 }

@@ -1,21 +1,115 @@
-//! Password hashing (argon2id, crate defaults) off the async runtime, and generated one-time
-//! passwords.
+//! Passwords: the policy of SPEC 5, argon2id hashing (crate defaults: 19 MiB, 2 passes) off the
+//! async runtime, and generated one-time passwords.
+//!
+//! Hashing is CPU-bound and slow on purpose. It runs on the blocking pool, and a semaphore
+//! bounds how many hashes run at once (by default one core is left free), so a burst of
+//! sign-ins queues behind itself instead of starving every other request of CPU.
+
+use std::sync::Arc;
 
 use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier,
     password_hash::{SaltString, rand_core::OsRng},
 };
 use entity::SecretHash;
 use rand::{Rng, seq::SliceRandom};
+use tokio::sync::Semaphore;
 
 use crate::error::AppError;
 
-/// Hashes on the blocking pool: argon2 takes tens of milliseconds of CPU and would stall every
-/// other request on the same async worker.
-pub async fn hash(password: String) -> Result<SecretHash, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 128;
+
+/// Checks a new password against the policy; the error names the rule that failed.
+pub fn check_policy(password: &str, login: &str, name: &str) -> Result<(), AppError> {
+    let len = password.chars().count();
+    if !(MIN_LEN..=MAX_LEN).contains(&len) {
+        return Err(AppError::bad_input(format!(
+            "password must be {MIN_LEN} to {MAX_LEN} characters long"
+        )));
+    }
+    let classes = [
+        password.chars().any(char::is_uppercase),
+        password.chars().any(char::is_lowercase),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    if classes.iter().filter(|has| **has).count() < 3 {
+        return Err(AppError::bad_input(
+            "password must use at least three of: upper case, lower case, digits, symbols",
+        ));
+    }
+    let lowered = password.to_lowercase();
+    if lowered == login.trim().to_lowercase() {
+        return Err(AppError::bad_input("password must not be the login"));
+    }
+    if lowered == name.trim().to_lowercase() {
+        return Err(AppError::bad_input("password must not be the name"));
+    }
+    Ok(())
+}
+
+/// Hashes and verifies passwords with bounded parallelism.
+#[derive(Clone)]
+pub struct Hasher {
+    permits: Arc<Semaphore>,
+    /// Verified against when the login is unknown, so that an unknown login costs the same
+    /// time as a wrong password.
+    dummy: SecretHash,
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hasher")
+            .field("available", &self.permits.available_permits())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hasher {
+    /// `parallelism` hashes at most run at once (at least one).
+    pub async fn new(parallelism: usize) -> Result<Hasher, AppError> {
+        let dummy = blocking(move || hash_blocking(&generate_one_time())).await??;
+        Ok(Hasher {
+            permits: Arc::new(Semaphore::new(parallelism.max(1))),
+            dummy,
+        })
+    }
+
+    /// Leaves one core for everything else.
+    pub fn default_parallelism() -> usize {
+        std::thread::available_parallelism()
+            .map(|n| n.get().saturating_sub(1))
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    pub async fn hash(&self, password: String) -> Result<SecretHash, AppError> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        blocking(move || hash_blocking(&password)).await?
+    }
+
+    /// True when `password` matches `stored`. With `None` (unknown login) it verifies against
+    /// the dummy hash and answers false, taking the same time.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<SecretHash>,
+    ) -> Result<bool, AppError> {
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.dummy.clone());
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        let matches = blocking(move || verify_blocking(&password, &stored)).await?;
+        Ok(known && matches)
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
 }
 
 fn hash_blocking(password: &str) -> Result<SecretHash, AppError> {
@@ -26,22 +120,26 @@ fn hash_blocking(password: &str) -> Result<SecretHash, AppError> {
         .map_err(|e| AppError::internal(std::io::Error::other(e.to_string())))
 }
 
-/// True when `password` matches. A malformed stored hash counts as a mismatch (and is logged).
-pub async fn verify(password: String, stored: SecretHash) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = match PasswordHash::new(&stored.0) {
-            Ok(parsed) => parsed,
-            Err(_) => {
-                tracing::error!("a stored password hash is malformed");
-                return false;
-            }
-        };
-        Argon2::default()
+fn verify_blocking(password: &str, stored: &SecretHash) -> bool {
+    match PasswordHash::new(&stored.0) {
+        Ok(parsed) => Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-    .await
-    .map_err(AppError::internal)
+            .is_ok(),
+        Err(_) => {
+            tracing::error!("a stored password hash is malformed");
+            false
+        }
+    }
+}
+
+/// Hashes without a [`Hasher`] (CLI, first start: one hash, no contention).
+pub async fn hash(password: String) -> Result<SecretHash, AppError> {
+    blocking(move || hash_blocking(&password)).await?
+}
+
+/// Verifies without a [`Hasher`] (tests and tools).
+pub async fn verify(password: String, stored: SecretHash) -> Result<bool, AppError> {
+    blocking(move || verify_blocking(&password, &stored)).await
 }
 
 /// A random password that meets the policy: 20 characters with upper and lower case, digits and
@@ -68,24 +166,71 @@ pub fn generate_one_time() -> String {
 mod tests {
     use super::*;
 
+    fn rule(password: &str) -> Option<String> {
+        match check_policy(password, "jdoe", "John Doe") {
+            Ok(()) => None,
+            Err(AppError::BadUserInput(message)) => Some(message),
+            Err(other) => Some(format!("unexpected {other:?}")),
+        }
+    }
+
     #[test]
-    fn one_time_passwords_have_every_class_and_differ() {
+    fn policy_names_the_broken_rule() {
+        assert_eq!(
+            rule("Abc-12"),
+            Some("password must be 8 to 128 characters long".into())
+        );
+        assert!(rule(&"Aa1-".repeat(33)).is_some_and(|m| m.contains("128")));
+        assert!(rule("abcdefgh1").is_some_and(|m| m.contains("three of")));
+        assert!(rule("ABCDEFGH!").is_some_and(|m| m.contains("three of")));
+        assert_eq!(rule("JDoe-Login").map(|_| ()), None);
+        assert_eq!(
+            check_policy("Jdoe.Corp1", "JDOE.corp1", "x")
+                .err()
+                .map(|e| e.to_string()),
+            Some("password must not be the login".into())
+        );
+        assert_eq!(
+            check_policy("Mary-Ann 42", "mann", "mary-ann 42")
+                .err()
+                .map(|e| e.to_string()),
+            Some("password must not be the name".into())
+        );
+        assert_eq!(rule("Correct-Horse-9"), None);
+        assert_eq!(
+            rule("correct horse battery 9"),
+            None,
+            "lower, digit and symbol is three"
+        );
+    }
+
+    #[test]
+    fn one_time_passwords_meet_the_policy_and_differ() {
         let a = generate_one_time();
         let b = generate_one_time();
         assert_ne!(a, b);
         assert_eq!(a.len(), 20);
-        assert!(a.chars().any(|c| c.is_ascii_uppercase()));
-        assert!(a.chars().any(|c| c.is_ascii_lowercase()));
-        assert!(a.chars().any(|c| c.is_ascii_digit()));
+        assert!(check_policy(&a, "admin", "Administrator").is_ok());
         assert!(a.chars().any(|c| !c.is_ascii_alphanumeric()));
     }
 
     #[tokio::test]
-    async fn hash_verifies_the_right_password_only() -> Result<(), AppError> {
-        let stored = hash("Correct-Horse-9".into()).await?;
+    async fn hasher_verifies_the_right_password_only_and_never_an_unknown_login()
+    -> Result<(), AppError> {
+        let hasher = Hasher::new(1).await?;
+        let stored = hasher.hash("Correct-Horse-9".into()).await?;
         assert!(stored.0.starts_with("$argon2id$"));
-        assert!(verify("Correct-Horse-9".into(), stored.clone()).await?);
-        assert!(!verify("correct-horse-9".into(), stored).await?);
+        assert!(
+            hasher
+                .verify("Correct-Horse-9".into(), Some(stored.clone()))
+                .await?
+        );
+        assert!(
+            !hasher
+                .verify("correct-horse-9".into(), Some(stored))
+                .await?
+        );
+        assert!(!hasher.verify("anything".into(), None).await?);
         Ok(())
     }
 }

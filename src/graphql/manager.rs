@@ -1,9 +1,13 @@
 //! `Manager`: company, team and API managers.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::manager::{self, ManagerKind as StoredKind};
 
-use super::{principal, scalars::to_id, state};
+use super::{
+    client, principal,
+    scalars::{parse_id, to_id},
+    state,
+};
 use crate::{auth::Principal, error::GqlResultExt, service};
 
 /// What a manager may do in general (what it may do on a team is `effectiveRights`).
@@ -93,5 +97,43 @@ impl ManagerQuery {
             .await
             .map(|m| Some(Manager(m)))
             .gql()
+    }
+}
+
+/// Changes to `LoginSettings`; absent fields stay as they are.
+#[derive(InputObject, Debug, Default)]
+pub struct LoginSettingsPatch {
+    pub force_password_change: Option<bool>,
+    pub user_initiated_password_reset: Option<bool>,
+    pub force_validation_prompt: Option<bool>,
+}
+
+#[derive(Default)]
+pub struct ManagerMutation;
+
+#[Object]
+impl ManagerMutation {
+    /// Changes how a manager signs in. Company managers only.
+    async fn update_manager_login_settings(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: LoginSettingsPatch,
+    ) -> async_graphql::Result<Manager> {
+        let id = parse_id("id", &id).gql()?;
+        service::manager::update_login_settings(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            id,
+            service::manager::LoginSettingsPatch {
+                force_password_change: input.force_password_change,
+                user_initiated_password_reset: input.user_initiated_password_reset,
+                force_validation_prompt: input.force_validation_prompt,
+            },
+        )
+        .await
+        .map(Manager)
+        .gql()
     }
 }

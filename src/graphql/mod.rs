@@ -5,15 +5,16 @@
 mod account;
 mod manager;
 mod scalars;
+mod session;
 
 use async_graphql::{
-    EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema,
-    SchemaBuilder, ServerError,
+    EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema, SchemaBuilder,
+    ServerError,
 };
 
 pub use self::{account::Account, manager::Manager};
 use crate::{
-    auth::Principal,
+    auth::{ClientInfo, Principal},
     config::GraphqlLimits,
     error::{AppError, ErrorCode},
     state::AppState,
@@ -23,13 +24,21 @@ use crate::{
 #[graphql(name = "Query")]
 pub struct QueryRoot(account::AccountQuery, manager::ManagerQuery);
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(session::SessionMutation, manager::ManagerMutation);
 
-fn builder(limits: GraphqlLimits) -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_directives(16)
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+fn builder(limits: GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_directives(16)
 }
 
 /// The schema as served: limits from the configuration, the state as data.
@@ -45,8 +54,13 @@ pub fn sdl() -> String {
 /// Runs one request for `principal`, then gives every error a code: errors raised before
 /// execution (syntax, validation, limits, argument coercion) carry none of their own and are
 /// the client's to fix, so they become `BAD_USER_INPUT`.
-pub async fn execute(schema: &AppSchema, request: Request, principal: Principal) -> Response {
-    let mut response = schema.execute(request.data(principal)).await;
+pub async fn execute(
+    schema: &AppSchema,
+    request: Request,
+    principal: Principal,
+    client: ClientInfo,
+) -> Response {
+    let mut response = schema.execute(request.data(principal).data(client)).await;
     for error in &mut response.errors {
         ensure_code(error);
     }
@@ -69,6 +83,12 @@ pub(crate) fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Resu
     ctx.data::<AppState>().map_err(|_| {
         AppError::internal(std::io::Error::other("AppState missing from schema data")).extend()
     })
+}
+
+/// Where the request came from.
+pub(crate) fn client<'a>(ctx: &async_graphql::Context<'a>) -> &'a ClientInfo {
+    const UNKNOWN: &ClientInfo = &ClientInfo { address: None };
+    ctx.data_opt::<ClientInfo>().unwrap_or(UNKNOWN)
 }
 
 /// The caller. A request without one is anonymous.

@@ -10,7 +10,6 @@ pub fn to_id(id: Uuid) -> ID {
 }
 
 /// Parses an `ID` argument. A malformed id names the argument and is the caller's mistake.
-#[allow(dead_code)] // first used by the queries that take ids (`manager(id)`, `team(id)`)
 pub fn parse_id(argument: &str, id: &ID) -> Result<Uuid, AppError> {
     Uuid::parse_str(id.as_str())
         .map_err(|_| AppError::bad_input(format!("{argument} `{}` is not a valid ID", id.as_str())))

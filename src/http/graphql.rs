@@ -15,11 +15,85 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::{
-    auth::Principal,
+    auth::{ClientInfo, Principal, plugin::AuthRequest},
     error::ErrorCode,
     graphql::{self, AppSchema},
     state::AppState,
 };
+
+/// The client address: the TCP peer, or the first `X-Forwarded-For` hop when configured to
+/// trust a proxy in front.
+pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
+    let forwarded = state
+        .config
+        .trust_proxy
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+        })
+        .flatten();
+    ClientInfo {
+        address: forwarded.or_else(|| req.peer_addr().map(|a| a.ip().to_string())),
+    }
+}
+
+/// Runs the auth plugin chain. Bad credentials answer 401 with `WWW-Authenticate` (RFC 6750)
+/// before any GraphQL runs; no credentials at all is anonymous.
+async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &ClientInfo,
+) -> Result<Principal, HttpResponse> {
+    let request = AuthRequest {
+        headers: req.headers(),
+        client_address: client.address.as_deref(),
+    };
+    match state.auth.authenticate(state, &request).await {
+        Ok(Ok(principal)) => Ok(principal),
+        Ok(Err(_)) => Err(HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#))
+            .json(json!({
+                "errors": [{
+                    "message": "the access token is invalid, expired or revoked",
+                    "extensions": { "code": ErrorCode::Unauthenticated.as_str() }
+                }]
+            }))),
+        Err(err) => {
+            tracing::error!(error = %err, "authentication failed");
+            Err(HttpResponse::InternalServerError().json(json!({
+                "errors": [{
+                    "message": "internal error",
+                    "extensions": { "code": ErrorCode::Internal.as_str() }
+                }]
+            })))
+        }
+    }
+}
+
+/// A single response whose error is `RATE_LIMITED` also answers 429 with `Retry-After`, so
+/// plain HTTP clients and proxies understand it too.
+fn respond(response: async_graphql::Response) -> HttpResponse {
+    let retry_after = response.errors.iter().find_map(|e| {
+        let ext = e.extensions.as_ref()?;
+        match (ext.get("code"), ext.get("retryAfter")) {
+            (
+                Some(async_graphql::Value::String(code)),
+                Some(async_graphql::Value::Number(secs)),
+            ) if code == ErrorCode::RateLimited.as_str() => secs.as_u64(),
+            _ => None,
+        }
+    });
+    match retry_after {
+        Some(secs) => HttpResponse::TooManyRequests()
+            .insert_header((header::RETRY_AFTER, secs.to_string()))
+            .json(response),
+        None => HttpResponse::Ok().json(response),
+    }
+}
 
 /// A GraphQL-shaped error body for requests refused before execution.
 fn refuse(status: StatusCode, message: &str) -> HttpResponse {
@@ -100,12 +174,14 @@ pub async fn post(
             );
         }
     };
-    // Sign-in and its auth plugin chain come with the next issue; until then every caller
-    // over HTTP is anonymous.
-    let principal = Principal::Anonymous;
+    let client = client_info(&req, &state);
+    let principal = match authenticate(&req, &state, &client).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused,
+    };
     match batch {
         BatchRequest::Single(request) => {
-            HttpResponse::Ok().json(graphql::execute(&schema, request, principal).await)
+            respond(graphql::execute(&schema, request, principal, client).await)
         }
         BatchRequest::Batch(requests) => {
             let max = state.config.graphql.max_batch_size;
@@ -117,7 +193,9 @@ pub async fn post(
             }
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(graphql::execute(&schema, request, principal.clone()).await);
+                responses.push(
+                    graphql::execute(&schema, request, principal.clone(), client.clone()).await,
+                );
             }
             HttpResponse::Ok().json(BatchResponse::Batch(responses))
         }
@@ -134,7 +212,7 @@ struct GetParams {
 
 /// GraphQL over GET, for queries only: a GET must not change anything (it can be prefetched,
 /// cached, or triggered by a link), so a mutation answers 405.
-pub async fn get(req: HttpRequest, schema: Data<AppSchema>) -> HttpResponse {
+pub async fn get(req: HttpRequest, state: Data<AppState>, schema: Data<AppSchema>) -> HttpResponse {
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(params) => params.into_inner(),
         Err(_) => {
@@ -164,7 +242,12 @@ pub async fn get(req: HttpRequest, schema: Data<AppSchema>) -> HttpResponse {
             Err(_) => return refuse(StatusCode::BAD_REQUEST, "`variables` is not a JSON object"),
         }
     }
-    HttpResponse::Ok().json(graphql::execute(&schema, request, Principal::Anonymous).await)
+    let client = client_info(&req, &state);
+    let principal = match authenticate(&req, &state, &client).await {
+        Ok(principal) => principal,
+        Err(refused) => return refused,
+    };
+    respond(graphql::execute(&schema, request, principal, client).await)
 }
 
 /// Whether the operation that would run is a mutation. A document that does not parse is left

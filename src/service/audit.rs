@@ -9,11 +9,21 @@ use uuid::Uuid;
 
 use crate::{auth::Actor, error::AppError};
 
-/// Who did it: a signed-in manager, or the platform operator at the CLI.
+/// Who did it: a manager (signed in, or proving itself with a mailed token), or the platform
+/// operator at the CLI.
 #[derive(Clone, Debug)]
 pub enum AuditActor<'a> {
-    Manager(&'a Actor),
+    Manager { id: Uuid, login: &'a str },
     Operator,
+}
+
+impl<'a> AuditActor<'a> {
+    pub fn of(actor: &'a Actor) -> Self {
+        AuditActor::Manager {
+            id: actor.manager_id,
+            login: &actor.login,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -35,7 +45,7 @@ pub async fn record(
     entry: AuditEntry<'_>,
 ) -> Result<(), AppError> {
     let (actor_id, actor_label) = match entry.actor {
-        AuditActor::Manager(actor) => (Some(actor.manager_id), actor.login.clone()),
+        AuditActor::Manager { id, login } => (Some(id), login.to_owned()),
         AuditActor::Operator => (None, "operator".to_owned()),
     };
     audit_event::Entity::insert(audit_event::ActiveModel {

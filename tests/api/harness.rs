@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 
 use actix_web::dev::ServerHandle;
 use admin_center::{
-    auth::{Actor, Principal},
+    auth::{Actor, ClientInfo, Principal, Restriction},
     clock::{Clock, ManualClock},
     config::Config,
     db,
@@ -73,7 +73,9 @@ impl TestApp {
         let conn = db::connect(&database_url).await.expect("connect");
         db::migrate(&conn).await.expect("migrate");
         let clock = ManualClock::starting_now();
-        let state = AppState::new(conn, config).with_clock(std::sync::Arc::new(clock.clone()));
+        let state = AppState::build(conn, config, std::sync::Arc::new(clock.clone()))
+            .await
+            .expect("state");
         let schema = graphql::schema(state.clone());
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -98,7 +100,13 @@ impl TestApp {
     /// Runs a GraphQL request in-process as `principal` and returns the JSON response.
     pub async fn gql(&self, principal: &Principal, query: &str, variables: Value) -> Value {
         let request = Request::new(query).variables(Variables::from_json(variables));
-        let response = graphql::execute(&self.schema, request, principal.clone()).await;
+        let response = graphql::execute(
+            &self.schema,
+            request,
+            principal.clone(),
+            ClientInfo::default(),
+        )
+        .await;
         serde_json::to_value(response).expect("response is JSON")
     }
 
@@ -136,8 +144,42 @@ impl TestApp {
             account_id: created.account.id,
             kind: created.owner.kind,
             login: created.owner.login.clone(),
+            session_id: None,
+            restriction: Restriction::Unrestricted,
         });
         (created, principal)
+    }
+
+    /// POSTs a GraphQL request over real HTTP with `Authorization: Bearer <token>`.
+    pub async fn post_graphql_as(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Signs in over HTTP; returns the whole `login` payload (or the errors).
+    pub async fn login(&self, login: &str, password: &str) -> Value {
+        let (_, body) = self
+            .post_graphql(
+                "mutation($l: String!, $p: String!) {
+                   login(login: $l, password: $p) { token expiresAt restriction manager { id login } }
+                 }",
+                json!({ "l": login, "p": password }),
+            )
+            .await;
+        body
     }
 }
 
@@ -146,6 +188,106 @@ impl Drop for TestApp {
         // Sends the stop command now; the workers wind down on their own threads.
         drop(self.server.stop(false));
     }
+}
+
+impl TestApp {
+    /// A manager of any kind inserted straight into the database, with `password` and
+    /// `forcePasswordChange` off (test setup only; the API creates managers with the flag on).
+    pub async fn insert_manager(
+        &self,
+        account_id: Uuid,
+        kind: entity::manager::ManagerKind,
+        login: &str,
+        password: &str,
+    ) -> entity::manager::Model {
+        use sea_orm::{ActiveModelTrait, IntoActiveModel};
+        let now = self.clock.now();
+        entity::manager::Model {
+            id: Uuid::now_v7(),
+            account_id,
+            kind,
+            login: login.to_owned(),
+            login_key: entity::manager::login_key(login),
+            name: format!("{login} name"),
+            email: format!("{login}@example.com"),
+            email_validated: false,
+            password_hash: admin_center::auth::password::hash(password.to_owned())
+                .await
+                .expect("hash"),
+            force_password_change: false,
+            user_initiated_password_reset: true,
+            force_validation_prompt: false,
+            created_at: now,
+            updated_at: now,
+        }
+        .into_active_model()
+        .reset_all()
+        .insert(&self.state.db)
+        .await
+        .expect("insert manager")
+    }
+
+    /// An account whose owner has replaced its one-time password with `password`; returns the
+    /// account and an unrestricted session token of the owner.
+    pub async fn signed_in_owner(&self, password: &str) -> (CreatedAccount, String) {
+        let (created, _) = self.with_company_manager().await;
+        let first = self
+            .login(&created.owner.login, &created.owner_password)
+            .await;
+        let token = first["data"]["login"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let (_, changed) = self
+            .post_graphql_as(
+                &token,
+                "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token restriction } }",
+                json!({ "c": created.owner_password, "n": password }),
+            )
+            .await;
+        assert_eq!(
+            changed["data"]["changePassword"]["restriction"], "NONE",
+            "{changed}"
+        );
+        let token = changed["data"]["changePassword"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        (created, token)
+    }
+}
+
+/// Mail written by the `file:` transport to `dir`, oldest first, with quoted-printable soft
+/// line breaks undone. Waits up to 5 s for at least `at_least` messages (mail is sent in the
+/// background).
+pub async fn outbox(dir: &std::path::Path, at_least: usize) -> Vec<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        if files.len() >= at_least || started.elapsed() > std::time::Duration::from_secs(5) {
+            files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+            return files
+                .iter()
+                .filter_map(|p| std::fs::read_to_string(p).ok())
+                .map(|m| m.replace("=\r\n", "").replace("=\n", ""))
+                .collect();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The first word in `text` that starts with `prefix` (a token in a mail).
+pub fn find_token(text: &str, prefix: &str) -> Option<String> {
+    let start = text.find(prefix)?;
+    Some(
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect(),
+    )
 }
 
 /// The `extensions.code` of the first error, if any.

@@ -29,7 +29,7 @@ async fn readyz_answers_503_when_the_database_is_gone_while_healthz_stays_200() 
 
 #[tokio::test]
 async fn suite_runs_on_the_database_it_was_asked_for() {
-    use sea_orm::{ConnectionTrait, DbBackend};
+    use sea_orm::DbBackend;
     let app = TestApp::new().await;
     let expected = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => DbBackend::Postgres,

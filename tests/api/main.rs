@@ -13,3 +13,4 @@ mod cli;
 mod graphql_http;
 mod health;
 mod schema;
+mod signin;

@@ -1,0 +1,186 @@
+//! Manager session tokens: an HS256 JWT naming a session row. The signature proves the token
+//! was issued here; the row decides whether it is still good, so logout, a password change or
+//! a reset ends a session on the very next request.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use chrono::{DateTime, Utc};
+use entity::{manager, session, signing_key};
+use futures_util::future::BoxFuture;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    Actor, Principal,
+    plugin::{AuthPlugin, AuthRequest, Outcome},
+};
+use crate::{error::AppError, state::AppState};
+
+const ISSUER: &str = "admin-center";
+/// Marks session tokens apart from OAuth access tokens (`typ: at+jwt`), which are signed with
+/// other keys and have their own plugin.
+const TOKEN_USE: &str = "session";
+const KEY_PURPOSE: &str = "session";
+pub const MIN_KEY_BYTES: usize = 32;
+
+#[derive(Clone)]
+pub struct SessionKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKeys(<redacted>)")
+    }
+}
+
+impl SessionKeys {
+    pub fn from_secret(secret: &[u8]) -> Self {
+        SessionKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    /// The configured key, else the one stored in the database, else a new random one stored
+    /// for every replica to share. Two replicas racing on an empty table both end up with the
+    /// row that won the insert.
+    pub async fn load(
+        db: &DatabaseConnection,
+        configured: Option<&[u8]>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, AppError> {
+        if let Some(secret) = configured {
+            return Ok(Self::from_secret(secret));
+        }
+        if let Some(stored) = signing_key::Entity::find_by_id(KEY_PURPOSE).one(db).await? {
+            return Self::from_stored(&stored);
+        }
+        let mut secret = [0u8; MIN_KEY_BYTES];
+        rand::rng().fill_bytes(&mut secret);
+        let inserted = signing_key::Entity::insert(signing_key::ActiveModel {
+            purpose: Set(KEY_PURPOSE.to_owned()),
+            algorithm: Set("HS256".to_owned()),
+            secret: Set(entity::SecretHash(STANDARD.encode(secret))),
+            created_at: Set(now),
+        })
+        .exec_without_returning(db)
+        .await;
+        if inserted.is_ok() {
+            return Ok(Self::from_secret(&secret));
+        }
+        let stored = signing_key::Entity::find_by_id(KEY_PURPOSE)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::internal(std::io::Error::other("session key vanished")))?;
+        Self::from_stored(&stored)
+    }
+
+    fn from_stored(stored: &signing_key::Model) -> Result<Self, AppError> {
+        let secret = STANDARD
+            .decode(&stored.secret.0)
+            .map_err(AppError::internal)?;
+        Ok(Self::from_secret(&secret))
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: Uuid,
+    sid: Uuid,
+    iat: i64,
+    exp: i64,
+    token_use: String,
+}
+
+/// Signs a token for `session`.
+pub fn issue(keys: &SessionKeys, session: &session::Model) -> Result<String, AppError> {
+    let claims = Claims {
+        iss: ISSUER.to_owned(),
+        sub: session.manager_id,
+        sid: session.id,
+        iat: session.created_at.timestamp(),
+        exp: session.expires_at.timestamp(),
+        token_use: TOKEN_USE.to_owned(),
+    };
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
+        .map_err(AppError::internal)
+}
+
+enum Verdict {
+    NotOurs,
+    Invalid,
+    Valid(Claims),
+}
+
+fn verify(keys: &SessionKeys, token: &str, now: DateTime<Utc>) -> Verdict {
+    let Ok(header) = jsonwebtoken::decode_header(token) else {
+        return Verdict::NotOurs;
+    };
+    if header.alg != Algorithm::HS256 || header.typ.as_deref().is_some_and(|t| t != "JWT") {
+        return Verdict::NotOurs;
+    }
+    let mut validation = Validation::new(Algorithm::HS256);
+    // Expiry is checked below against the injected clock, not the library's wall clock.
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[ISSUER]);
+    match jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation) {
+        Ok(data) if data.claims.token_use == TOKEN_USE && data.claims.exp > now.timestamp() => {
+            Verdict::Valid(data.claims)
+        }
+        _ => Verdict::Invalid,
+    }
+}
+
+/// The plugin for manager session tokens.
+pub struct SessionTokenPlugin;
+
+impl AuthPlugin for SessionTokenPlugin {
+    fn name(&self) -> &'static str {
+        "session-token"
+    }
+
+    fn authenticate<'a>(
+        &'a self,
+        state: &'a AppState,
+        request: &'a AuthRequest<'a>,
+    ) -> BoxFuture<'a, Result<Outcome, AppError>> {
+        Box::pin(async move {
+            let Some(token) = request.bearer() else {
+                return Ok(Outcome::Pass);
+            };
+            let now = state.clock.now();
+            let claims = match verify(&state.session_keys, token, now) {
+                Verdict::NotOurs => return Ok(Outcome::Pass),
+                Verdict::Invalid => return Ok(Outcome::Reject),
+                Verdict::Valid(claims) => claims,
+            };
+            let Some((session, Some(manager))) = session::Entity::find_by_id(claims.sid)
+                .find_also_related(manager::Entity)
+                .one(&state.db)
+                .await?
+            else {
+                return Ok(Outcome::Reject);
+            };
+            if session.revoked_at.is_some()
+                || session.expires_at <= now
+                || session.manager_id != claims.sub
+            {
+                return Ok(Outcome::Reject);
+            }
+            Ok(Outcome::Accept(Principal::Manager(Actor {
+                manager_id: manager.id,
+                account_id: manager.account_id,
+                kind: manager.kind,
+                login: manager.login,
+                session_id: Some(session.id),
+                restriction: session.restriction,
+            })))
+        })
+    }
+}

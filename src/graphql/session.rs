@@ -1,0 +1,138 @@
+//! Sign-in mutations: `login`, `logout`, `changePassword`, `requestPasswordReset`,
+//! `resetPassword`, `validateEmail`.
+
+use async_graphql::{Context, Enum, Object};
+use chrono::{DateTime, Utc};
+use entity::session::Restriction as StoredRestriction;
+
+use super::{Manager, client, principal, state};
+use crate::{error::GqlResultExt, service::session as service};
+
+/// What a session may do.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Restriction {
+    /// Everything the manager's role and rights allow.
+    None,
+    /// Only `me`, `changePassword` and `logout`, until the password is changed.
+    PasswordChange,
+    /// Only `me`, `validateEmail` and `logout`, until the mailed code is entered.
+    EmailValidation,
+}
+
+impl From<StoredRestriction> for Restriction {
+    fn from(value: StoredRestriction) -> Self {
+        match value {
+            StoredRestriction::Unrestricted => Restriction::None,
+            StoredRestriction::PasswordChange => Restriction::PasswordChange,
+            StoredRestriction::EmailValidation => Restriction::EmailValidation,
+        }
+    }
+}
+
+/// A new session.
+pub struct LoginPayload(service::SignedIn);
+
+#[Object]
+impl LoginPayload {
+    /// Send as `Authorization: Bearer <token>`. Shown once: it is not stored.
+    async fn token(&self) -> &str {
+        &self.0.token
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    /// `NONE`, or what must be done before anything else.
+    async fn restriction(&self) -> Restriction {
+        self.0.restriction.into()
+    }
+
+    async fn manager(&self) -> Manager {
+        Manager(self.0.manager.clone())
+    }
+}
+
+#[derive(Default)]
+pub struct SessionMutation;
+
+#[Object]
+impl SessionMutation {
+    /// Signs in. A wrong password and an unknown login answer alike (`UNAUTHENTICATED`);
+    /// repeated failures answer `RATE_LIMITED` for a short while.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        login: String,
+        password: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        service::login(state(ctx)?, &login, password, client(ctx))
+            .await
+            .map(LoginPayload)
+            .gql()
+    }
+
+    /// Ends the current session: its token fails from the next request on.
+    async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        service::logout(state(ctx)?, principal(ctx), client(ctx))
+            .await
+            .gql()
+    }
+
+    /// Changes the signed-in manager's password. Ends all its sessions and returns a new one.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        service::change_password(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            current_password,
+            new_password,
+        )
+        .await
+        .map(LoginPayload)
+        .gql()
+    }
+
+    /// Mails a password-reset token if the login exists and may reset its password. Always
+    /// answers `true`, so it tells nothing about the login.
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        login: String,
+    ) -> async_graphql::Result<bool> {
+        service::request_password_reset(state(ctx)?, &login, client(ctx))
+            .await
+            .gql()
+    }
+
+    /// Sets a new password with a mailed reset token (single use, 30 minutes). Ends every
+    /// session of the manager.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        new_password: String,
+    ) -> async_graphql::Result<bool> {
+        service::reset_password(state(ctx)?, &token, new_password, client(ctx))
+            .await
+            .gql()
+    }
+
+    /// Validates the e-mail address with the mailed code (single use) and returns a new,
+    /// unrestricted session.
+    async fn validate_email(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        service::validate_email(state(ctx)?, principal(ctx), client(ctx), &code)
+            .await
+            .map(LoginPayload)
+            .gql()
+    }
+}
