@@ -12,5 +12,6 @@ mod account;
 mod cli;
 mod graphql_http;
 mod health;
+mod mail;
 mod schema;
 mod signin;
