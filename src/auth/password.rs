@@ -1,11 +1,12 @@
 //! Passwords: the policy of SPEC 5, argon2id hashing (crate defaults: 19 MiB, 2 passes) off the
 //! async runtime, and generated one-time passwords.
 //!
-//! Hashing is CPU-bound and slow on purpose. It runs on the blocking pool, and a semaphore
-//! bounds how many hashes run at once (by default one core is left free), so a burst of
-//! sign-ins queues behind itself instead of starving every other request of CPU.
+//! Hashing is CPU-bound and slow on purpose, so it runs on a few dedicated threads (by default
+//! one per core but one) at the lowest scheduling priority. A burst of sign-ins then queues
+//! behind itself, and the OS hands a core to request threads the moment they need it: other
+//! requests keep their latency while sign-ins run at full load (see BENCHMARKS.md).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier,
@@ -13,7 +14,7 @@ use argon2::{
 };
 use entity::SecretHash;
 use rand::{Rng, seq::SliceRandom};
-use tokio::sync::Semaphore;
+use thread_priority::{ThreadPriority, set_current_thread_priority};
 
 use crate::error::AppError;
 
@@ -49,10 +50,13 @@ pub fn check_policy(password: &str, login: &str, name: &str) -> Result<(), AppEr
     Ok(())
 }
 
-/// Hashes and verifies passwords with bounded parallelism.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Hashes and verifies passwords on its own low-priority threads.
 #[derive(Clone)]
 pub struct Hasher {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
+    threads: usize,
     /// Verified against when the login is unknown, so that an unknown login costs the same
     /// time as a wrong password.
     dummy: SecretHash,
@@ -61,19 +65,47 @@ pub struct Hasher {
 impl std::fmt::Debug for Hasher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hasher")
-            .field("available", &self.permits.available_permits())
+            .field("threads", &self.threads)
             .finish_non_exhaustive()
     }
 }
 
 impl Hasher {
-    /// `parallelism` hashes at most run at once (at least one).
-    pub async fn new(parallelism: usize) -> Result<Hasher, AppError> {
-        let dummy = blocking(move || hash_blocking(&generate_one_time())).await??;
-        Ok(Hasher {
-            permits: Arc::new(Semaphore::new(parallelism.max(1))),
-            dummy,
-        })
+    /// Starts `threads` hashing threads (at least one). They end when the last clone of the
+    /// `Hasher` is dropped.
+    pub async fn new(threads: usize) -> Result<Hasher, AppError> {
+        let threads = threads.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("password-hash-{i}"))
+                .spawn(move || {
+                    if let Err(err) = set_current_thread_priority(ThreadPriority::Min) {
+                        tracing::warn!(?err, "could not lower the priority of a hashing thread");
+                    }
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(AppError::internal)?;
+        }
+        let mut hasher = Hasher {
+            jobs,
+            threads,
+            dummy: SecretHash(String::new()),
+        };
+        let password = generate_one_time();
+        hasher.dummy = hasher.run(move || hash_blocking(&password)).await??;
+        Ok(hasher)
     }
 
     /// Leaves one core for everything else.
@@ -84,9 +116,23 @@ impl Hasher {
             .max(1)
     }
 
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let gone =
+            || AppError::internal(std::io::Error::other("password hashing threads are gone"));
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .map_err(|_| gone())?;
+        result.await.map_err(|_| gone())
+    }
+
     pub async fn hash(&self, password: String) -> Result<SecretHash, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        blocking(move || hash_blocking(&password)).await?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// True when `password` matches `stored`. With `None` (unknown login) it verifies against
@@ -98,8 +144,9 @@ impl Hasher {
     ) -> Result<bool, AppError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy.clone());
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        let matches = blocking(move || verify_blocking(&password, &stored)).await?;
+        let matches = self
+            .run(move || verify_blocking(&password, &stored))
+            .await?;
         Ok(known && matches)
     }
 }

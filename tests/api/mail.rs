@@ -80,10 +80,16 @@ async fn reset_mail_goes_through_a_real_smtp_server() {
         if let Some(m) = received.lock().unwrap().first().cloned() {
             break m;
         }
-        assert!(started.elapsed().as_secs() < 5, "no mail reached the SMTP server");
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "no mail reached the SMTP server"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    assert!(message.contains(&format!("To: {}", created.owner.email)), "{message}");
+    assert!(
+        message.contains(&format!("To: {}", created.owner.email)),
+        "{message}"
+    );
     assert!(message.contains("Subject: Reset your admin-center password"));
     let unfolded = message.replace("=\n", "");
     let token = find_token(&unfolded, "acpr_").expect("token in the mail");
