@@ -15,8 +15,8 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_CONFIG_FILE: &str = "admin-center.toml";
 
 /// Settings shared by every subcommand. Each flag has an environment variable and a config
-/// file key of the same name (snake case in the file).
-#[derive(Args, Debug, Clone, Default)]
+/// file key of the same name (snake case in the file). Its `Debug` hides the secrets.
+#[derive(Args, Clone, Default)]
 pub struct ConfigArgs {
     /// Config file (TOML). Default: admin-center.toml in the working directory, if present.
     #[arg(long, env = "ADMIN_CENTER_CONFIG", global = true)]
@@ -62,7 +62,27 @@ pub struct ConfigArgs {
     pub password_hash_concurrency: Option<usize>,
 }
 
-#[derive(Deserialize, Default, Debug)]
+impl std::fmt::Debug for ConfigArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |set: bool| if set { "<redacted>" } else { "<unset>" };
+        f.debug_struct("ConfigArgs")
+            .field("config", &self.config)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("bind", &self.bind)
+            .field("mail_transport", &redacted(self.mail_transport.is_some()))
+            .field(
+                "session_signing_key",
+                &redacted(self.session_signing_key.is_some()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// No `Debug`: it holds secrets.
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     database_url: Option<String>,

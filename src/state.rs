@@ -21,6 +21,8 @@ pub struct AppState {
     pub hasher: Hasher,
     pub mailer: Mailer,
     pub auth: AuthChain,
+    /// Bounds fire-and-forget work (password-reset lookups and mail).
+    pub background: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             hasher,
             mailer,
             auth: AuthChain::builtin(),
+            background: Arc::new(tokio::sync::Semaphore::new(64)),
         })
     }
 

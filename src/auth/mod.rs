@@ -44,7 +44,18 @@ impl Principal {
         }
     }
 
-    /// The signed-in manager, restricted or not: for `me`, `logout`, and lifting restrictions.
+    /// The signed-in manager, for an operation that lifts `restriction`: allowed unrestricted
+    /// or under that restriction, refused under the other one.
+    pub fn lifting(&self, restriction: Restriction) -> Result<&Actor, AppError> {
+        let actor = self.signed_in()?;
+        if actor.restriction == restriction {
+            Ok(actor)
+        } else {
+            self.actor()
+        }
+    }
+
+    /// The signed-in manager, restricted or not: for `me` and `logout`.
     pub fn signed_in(&self) -> Result<&Actor, AppError> {
         match self {
             Principal::Anonymous => Err(AppError::Unauthenticated),

@@ -6,7 +6,11 @@
 //! behind itself, and the OS hands a core to request threads the moment they need it: other
 //! requests keep their latency while sign-ins run at full load (see BENCHMARKS.md).
 
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicUsize, Ordering},
+    mpsc,
+};
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher as _, PasswordVerifier,
@@ -52,11 +56,18 @@ pub fn check_policy(password: &str, login: &str, name: &str) -> Result<(), AppEr
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// About 2.5 s of queued hashing per thread at ~25 ms a hash.
+const MAX_QUEUED_PER_THREAD: usize = 100;
+
 /// Hashes and verifies passwords on its own low-priority threads.
 #[derive(Clone)]
 pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     threads: usize,
+    /// Jobs queued or running. Past `MAX_QUEUED_PER_THREAD * threads` new work is refused
+    /// with `RATE_LIMITED`: a flood of sign-ins gets a quick answer instead of a queue that
+    /// delays every honest sign-in behind it.
+    pending: Arc<AtomicUsize>,
     /// Verified against when the login is unknown, so that an unknown login costs the same
     /// time as a wrong password.
     dummy: SecretHash,
@@ -101,6 +112,7 @@ impl Hasher {
         let mut hasher = Hasher {
             jobs,
             threads,
+            pending: Arc::new(AtomicUsize::new(0)),
             dummy: SecretHash(String::new()),
         };
         let password = generate_one_time();
@@ -120,14 +132,25 @@ impl Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
+        let limit = MAX_QUEUED_PER_THREAD * self.threads;
+        if self.pending.fetch_add(1, Ordering::SeqCst) >= limit {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            return Err(AppError::RateLimited {
+                retry_after_secs: 1,
+            });
+        }
         let (done, result) = tokio::sync::oneshot::channel();
         let gone =
             || AppError::internal(std::io::Error::other("password hashing threads are gone"));
-        self.jobs
-            .send(Box::new(move || {
-                let _ = done.send(work());
-            }))
-            .map_err(|_| gone())?;
+        let pending = self.pending.clone();
+        let sent = self.jobs.send(Box::new(move || {
+            let _ = done.send(work());
+            pending.fetch_sub(1, Ordering::SeqCst);
+        }));
+        if sent.is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            return Err(gone());
+        }
         result.await.map_err(|_| gone())
     }
 

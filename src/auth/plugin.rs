@@ -10,11 +10,19 @@ use futures_util::future::BoxFuture;
 use super::Principal;
 use crate::{error::AppError, state::AppState};
 
-/// What a plugin sees of a request.
-#[derive(Debug)]
+/// What a plugin sees of a request. `Debug` shows header names only: values carry tokens.
 pub struct AuthRequest<'a> {
     pub headers: &'a HeaderMap,
     pub client_address: Option<&'a str>,
+}
+
+impl std::fmt::Debug for AuthRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthRequest")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("client_address", &self.client_address)
+            .finish()
+    }
 }
 
 impl AuthRequest<'_> {

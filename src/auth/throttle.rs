@@ -1,16 +1,25 @@
-//! Throttling of failed attempts, per login and per client address.
+//! Throttling of sign-in attempts, per login and per client address.
 //!
-//! Counters live in the database so that every replica sees them. After `max_failures` within
-//! `window`, the key is blocked for `cooldown`; attempts while blocked answer `RATE_LIMITED`
-//! (429 with `Retry-After` over HTTP) without being checked at all, so the cooldown cannot be
-//! extended by guessing. A successful sign-in clears the login's counter. The per-login
-//! cooldown is short (one minute) so that an attacker cannot lock the real owner out for long;
-//! the per-address limit is looser but longer, and stops one client from sweeping many logins.
+//! Counters live in the database so every replica sees them. An attempt is counted *before*
+//! its password is checked, by single atomic statements, so parallel attempts cannot slip
+//! past the limit while the slow hash runs. A success gives the attempt back (and clears the
+//! login's counters). After `max_failures` within `window`, a key is blocked for `cooldown`;
+//! attempts while blocked answer `RATE_LIMITED` (429 with `Retry-After` over HTTP) without
+//! being checked or counted, so guessing cannot extend a block.
+//!
+//! Keys, so that an attacker cannot lock the real owner out for long:
+//! - login and address together: 5 failures in 15 minutes block that pair for 1 minute (the
+//!   owner at another address is not affected);
+//! - login alone, from any address: 20 in 15 minutes block it for 1 minute (a distributed
+//!   guess can delay the owner by a minute at a time, never lock it out);
+//! - address alone, whatever the login: 30 in 15 minutes block it for 5 minutes. IPv6
+//!   addresses count by /64, the block one client usually holds.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::throttle_bucket;
+use entity::throttle_bucket::{self, Column};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict},
 };
 
 use crate::error::AppError;
@@ -22,113 +31,226 @@ pub struct Policy {
     pub cooldown: Duration,
 }
 
-/// Sign-in failures of one login.
-pub const PER_LOGIN: Policy = Policy {
+pub const PER_LOGIN_AND_ADDRESS: Policy = Policy {
     max_failures: 5,
     window: Duration::minutes(15),
     cooldown: Duration::minutes(1),
 };
 
-/// Sign-in failures from one client address, whatever the login.
+pub const PER_LOGIN: Policy = Policy {
+    max_failures: 20,
+    window: Duration::minutes(15),
+    cooldown: Duration::minutes(1),
+};
+
 pub const PER_ADDRESS: Policy = Policy {
     max_failures: 30,
     window: Duration::minutes(15),
     cooldown: Duration::minutes(5),
 };
 
-/// A throttled key: the kind and the value (`login:jdoe`, `addr:203.0.113.9`).
+/// A throttled key and its policy.
 #[derive(Clone, Debug)]
 pub struct Key {
     pub name: String,
     pub policy: Policy,
 }
 
-impl Key {
-    pub fn login(login_key: &str) -> Key {
-        Key {
-            name: format!("login:{login_key}"),
-            policy: PER_LOGIN,
+/// Keys are bounded: a login longer than any real one is cut, so junk cannot grow rows.
+fn bounded(value: &str) -> String {
+    value.chars().take(128).collect()
+}
+
+/// The address as throttled: IPv6 by its /64 prefix.
+pub fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
+        _ => bounded(address),
+    }
+}
+
+impl Key {
+    pub fn custom(name: String, policy: Policy) -> Key {
+        Key { name, policy }
     }
 
     pub fn address(address: &str) -> Key {
         Key {
-            name: format!("addr:{address}"),
+            name: format!("addr:{}", address_key(address)),
             policy: PER_ADDRESS,
         }
     }
+
+    /// The keys of a sign-in attempt for `login_key` from `address`.
+    pub fn sign_in(login_key: &str, address: Option<&str>) -> Vec<Key> {
+        let login = bounded(login_key);
+        let mut keys = vec![Key {
+            name: format!("login:{login}"),
+            policy: PER_LOGIN,
+        }];
+        if let Some(address) = address {
+            keys.push(Key {
+                name: format!("pair:{}|{login}", address_key(address)),
+                policy: PER_LOGIN_AND_ADDRESS,
+            });
+            keys.push(Key::address(address));
+        }
+        keys
+    }
+
+    fn is_address(&self) -> bool {
+        self.name.starts_with("addr:")
+    }
 }
 
-/// `RATE_LIMITED` with the longest remaining cooldown if any key is blocked.
-pub async fn check(
+fn blocked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
+    let ms = std::cmp::max((until - now).num_milliseconds(), 0);
+    AppError::RateLimited {
+        retry_after_secs: u64::try_from(ms).unwrap_or(0).div_ceil(1000).max(1),
+    }
+}
+
+/// Counts one attempt against every key, or refuses with `RATE_LIMITED` if any key is
+/// blocked or already over its limit. Call it before checking the secret.
+pub async fn attempt(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     keys: &[Key],
 ) -> Result<(), AppError> {
+    // A blocked key refuses without counting anything.
     let names: Vec<String> = keys.iter().map(|k| k.name.clone()).collect();
-    use sea_orm::{ColumnTrait, QueryFilter};
-    let buckets = throttle_bucket::Entity::find()
-        .filter(throttle_bucket::Column::Key.is_in(names))
+    let rows = throttle_bucket::Entity::find()
+        .filter(Column::Key.is_in(names))
         .all(db)
         .await?;
-    let wait = buckets
+    if let Some(until) = rows
         .iter()
-        .filter_map(|b| b.blocked_until)
+        .filter_map(|r| r.blocked_until)
         .filter(|until| *until > now)
-        .map(|until| (until - now).num_milliseconds())
-        .max();
-    match wait {
-        Some(ms) => Err(AppError::RateLimited {
-            retry_after_secs: u64::try_from(ms).unwrap_or(0).div_ceil(1000).max(1),
-        }),
-        None => Ok(()),
+        .max()
+    {
+        return Err(blocked(until, now));
     }
+    let mut refusal = None;
+    for key in keys {
+        if let Err(err) = count(db, now, key).await? {
+            refusal.get_or_insert(err);
+        }
+    }
+    refusal.map_or(Ok(()), Err)
 }
 
-/// Counts one failure against each key.
-pub async fn record_failure(
+/// One key: each step is a single statement, atomic on its own.
+async fn count(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
-    keys: &[Key],
-) -> Result<(), AppError> {
-    let txn = db.begin().await?;
-    for key in keys {
-        let existing = throttle_bucket::Entity::find_by_id(key.name.clone())
-            .one(&txn)
+    key: &Key,
+) -> Result<Result<(), AppError>, AppError> {
+    // Scoped: the trait is implemented for every type and shadows `Ord::max` elsewhere.
+    use sea_orm::sea_query::ExprTrait;
+    throttle_bucket::Entity::insert(throttle_bucket::ActiveModel {
+        key: sea_orm::Set(key.name.clone()),
+        failures: sea_orm::Set(0),
+        window_started_at: sea_orm::Set(now),
+        blocked_until: sea_orm::Set(None),
+    })
+    .on_conflict(OnConflict::column(Column::Key).do_nothing().to_owned())
+    .exec_without_returning(db)
+    .await?;
+    // A window that ran out, or a block that is over, starts the count again.
+    throttle_bucket::Entity::update_many()
+        .col_expr(Column::Failures, Expr::value(0))
+        .col_expr(Column::WindowStartedAt, Expr::value(now))
+        .col_expr(
+            Column::BlockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(Column::Key.eq(&key.name))
+        .filter(
+            Column::WindowStartedAt
+                .lte(now - key.policy.window)
+                .or(Column::BlockedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    throttle_bucket::Entity::update_many()
+        .col_expr(Column::Failures, Expr::col(Column::Failures).add(1))
+        .filter(Column::Key.eq(&key.name))
+        .exec(db)
+        .await?;
+    let Some(row) = throttle_bucket::Entity::find_by_id(key.name.clone())
+        .one(db)
+        .await?
+    else {
+        return Ok(Ok(()));
+    };
+    if row.failures >= key.policy.max_failures {
+        // Whoever reaches the limit starts the block; the attempt that reached it exactly
+        // still goes ahead, later ones (even those already in flight) are refused. The count
+        // is kept until the block is over, so nothing slips in meanwhile.
+        let until = now + key.policy.cooldown;
+        throttle_bucket::Entity::update_many()
+            .col_expr(Column::BlockedUntil, Expr::value(until))
+            .filter(Column::Key.eq(&key.name))
+            .filter(Column::BlockedUntil.is_null())
+            .exec(db)
             .await?;
-        let (mut failures, mut window_started_at) = match &existing {
-            Some(b) if now - b.window_started_at < key.policy.window => {
-                (b.failures, b.window_started_at)
-            }
-            _ => (0, now),
-        };
-        failures += 1;
-        let mut blocked_until = existing.as_ref().and_then(|b| b.blocked_until);
-        if failures >= key.policy.max_failures {
-            blocked_until = Some(now + key.policy.cooldown);
-            failures = 0;
-            window_started_at = now;
-        }
-        let row = throttle_bucket::ActiveModel {
-            key: Set(key.name.clone()),
-            failures: Set(failures),
-            window_started_at: Set(window_started_at),
-            blocked_until: Set(blocked_until),
-        };
-        if existing.is_some() {
-            row.update(&txn).await?;
-        } else {
-            row.insert(&txn).await?;
+        if row.failures > key.policy.max_failures {
+            return Ok(Err(blocked(row.blocked_until.unwrap_or(until), now)));
         }
     }
-    txn.commit().await?;
+    Ok(Ok(()))
+}
+
+/// After a successful attempt: the login's counters are forgotten and the address gets its
+/// attempt back.
+pub async fn succeeded(db: &DatabaseConnection, keys: &[Key]) -> Result<(), AppError> {
+    use sea_orm::sea_query::ExprTrait;
+    let (addresses, others): (Vec<&Key>, Vec<&Key>) = keys.iter().partition(|k| k.is_address());
+    if !others.is_empty() {
+        throttle_bucket::Entity::delete_many()
+            .filter(Column::Key.is_in(others.iter().map(|k| k.name.clone())))
+            .exec(db)
+            .await?;
+    }
+    for key in addresses {
+        throttle_bucket::Entity::update_many()
+            .col_expr(Column::Failures, Expr::col(Column::Failures).sub(1))
+            .filter(Column::Key.eq(&key.name))
+            .filter(Column::Failures.gt(0))
+            .exec(db)
+            .await?;
+    }
     Ok(())
 }
 
-/// Forgets the failures of `key` (after a successful sign-in).
-pub async fn clear(db: &DatabaseConnection, key: &Key) -> Result<(), AppError> {
-    throttle_bucket::Entity::delete_by_id(key.name.clone())
-        .exec(db)
-        .await?;
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64_block() {
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_key("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(address_key("203.0.113.9"), "203.0.113.9");
+    }
+
+    #[test]
+    fn sign_in_keys_cover_login_pair_and_address() {
+        let names: Vec<String> = Key::sign_in("jdoe", Some("203.0.113.9"))
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["login:jdoe", "pair:203.0.113.9|jdoe", "addr:203.0.113.9"]
+        );
+        assert_eq!(Key::sign_in(&"x".repeat(500), None)[0].name.len(), 6 + 128);
+    }
 }

@@ -21,8 +21,9 @@ use crate::{
     state::AppState,
 };
 
-/// The client address: the TCP peer, or the first `X-Forwarded-For` hop when configured to
-/// trust a proxy in front.
+/// The client address: the TCP peer, or, when configured to trust a proxy in front, the
+/// address that proxy saw: the *last* `X-Forwarded-For` entry (the proxy appends it; entries
+/// to its left come from the client and prove nothing).
 pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
     let forwarded = state
         .config
@@ -31,7 +32,7 @@ pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
             req.headers()
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .map(|v| v.trim().to_owned())
                 .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
         })
@@ -74,19 +75,30 @@ async fn authenticate(
     }
 }
 
-/// A single response whose error is `RATE_LIMITED` also answers 429 with `Retry-After`, so
-/// plain HTTP clients and proxies understand it too.
+/// A single response that only says `RATE_LIMITED` (no data, every error rate-limited) also
+/// answers 429 with `Retry-After`, so plain HTTP clients and proxies understand it too. A
+/// response with any data stays 200, and so do batches (each entry has its own errors).
 fn respond(response: async_graphql::Response) -> HttpResponse {
-    let retry_after = response.errors.iter().find_map(|e| {
-        let ext = e.extensions.as_ref()?;
-        match (ext.get("code"), ext.get("retryAfter")) {
-            (
-                Some(async_graphql::Value::String(code)),
-                Some(async_graphql::Value::Number(secs)),
-            ) if code == ErrorCode::RateLimited.as_str() => secs.as_u64(),
-            _ => None,
-        }
-    });
+    let only_rate_limited = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions.as_ref().and_then(|x| x.get("code"))
+                == Some(&async_graphql::Value::from(ErrorCode::RateLimited.as_str()))
+        });
+    let retry_after = response
+        .errors
+        .iter()
+        .filter(|_| only_rate_limited)
+        .find_map(|e| {
+            let ext = e.extensions.as_ref()?;
+            match (ext.get("code"), ext.get("retryAfter")) {
+                (
+                    Some(async_graphql::Value::String(code)),
+                    Some(async_graphql::Value::Number(secs)),
+                ) if code == ErrorCode::RateLimited.as_str() => secs.as_u64(),
+                _ => None,
+            }
+        });
     match retry_after {
         Some(secs) => HttpResponse::TooManyRequests()
             .insert_header((header::RETRY_AFTER, secs.to_string()))

@@ -93,12 +93,11 @@ fn restriction_for(manager: &manager::Model) -> Restriction {
 }
 
 fn throttle_keys(login_key: &str, client: &ClientInfo) -> Vec<Key> {
-    let mut keys = vec![Key::login(login_key)];
-    if let Some(address) = &client.address {
-        keys.push(Key::address(address));
-    }
-    keys
+    Key::sign_in(login_key, client.address.as_deref())
 }
+
+/// A restricted session only lasts long enough to lift its restriction.
+const RESTRICTED_SESSION_TTL: Duration = Duration::minutes(30);
 
 /// Opens a session for `manager` inside `conn` (a transaction). When the session must validate
 /// the e-mail address, it also stores a code and returns the mail to send after commit.
@@ -115,7 +114,11 @@ async fn open_session(
         manager_id: manager.id,
         restriction,
         created_at: now,
-        expires_at: now + state.config.session_ttl,
+        expires_at: now
+            + match restriction {
+                Restriction::Unrestricted => state.config.session_ttl,
+                _ => RESTRICTED_SESSION_TTL.min(state.config.session_ttl),
+            },
         revoked_at: None,
         client_address: client.address.clone(),
     };
@@ -124,6 +127,8 @@ async fn open_session(
         .await?;
     let mut mail = None;
     if restriction == Restriction::EmailValidation {
+        // Only the newest code works: earlier ones die with this one.
+        spend_unused_tokens(conn, manager.id, Purpose::EmailValidation, now).await?;
         let code = new_validation_code();
         insert_one_time_token(
             conn,
@@ -187,9 +192,27 @@ async fn consume_one_time_token(
         .col_expr(one_time_token::Column::UsedAt, Expr::value(now))
         .filter(one_time_token::Column::Id.eq(id))
         .filter(one_time_token::Column::UsedAt.is_null())
+        .filter(one_time_token::Column::ExpiresAt.gt(now))
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Marks every unused token of `purpose` of a manager as used.
+async fn spend_unused_tokens(
+    conn: &impl ConnectionTrait,
+    manager_id: Uuid,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    one_time_token::Entity::update_many()
+        .col_expr(one_time_token::Column::UsedAt, Expr::value(now))
+        .filter(one_time_token::Column::ManagerId.eq(manager_id))
+        .filter(one_time_token::Column::Purpose.eq(purpose))
+        .filter(one_time_token::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Ends every open session of a manager.
@@ -238,7 +261,7 @@ pub async fn login(
     let now = state.clock.now();
     let login_key = manager::login_key(login);
     let keys = throttle_keys(&login_key, client);
-    throttle::check(&state.db, now, &keys).await?;
+    throttle::attempt(&state.db, now, &keys).await?;
     let found = manager::Entity::find()
         .filter(manager::Column::LoginKey.eq(&login_key))
         .one(&state.db)
@@ -250,7 +273,6 @@ pub async fn login(
     let manager = match found {
         Some(manager) if matches => manager,
         known => {
-            throttle::record_failure(&state.db, now, &keys).await?;
             if let Some(known) = known {
                 // Written off the response path: an audit insert that only known logins pay
                 // for would tell them apart by timing.
@@ -265,7 +287,7 @@ pub async fn login(
             return Err(AppError::BadCredentials);
         }
     };
-    throttle::clear(&state.db, &keys[0]).await?;
+    throttle::succeeded(&state.db, &keys).await?;
     let txn = state.db.begin().await?;
     let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
     let mut entry = audit_entry(&signed_in.manager, "login", client);
@@ -339,11 +361,11 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<SignedIn, AppError> {
-    let actor = principal.signed_in()?;
+    let actor = principal.lifting(Restriction::PasswordChange)?;
     let now = state.clock.now();
     let manager = load_manager(state, actor.manager_id).await?;
     let keys = throttle_keys(&manager.login_key, client);
-    throttle::check(&state.db, now, &keys).await?;
+    throttle::attempt(&state.db, now, &keys).await?;
     if !state
         .hasher
         .verify(
@@ -352,9 +374,15 @@ pub async fn change_password(
         )
         .await?
     {
-        throttle::record_failure(&state.db, now, &keys).await?;
+        audit::record(
+            &state.db,
+            now,
+            audit_entry(&manager, "changePasswordFailed", client),
+        )
+        .await?;
         return Err(AppError::bad_input("current password is incorrect"));
     }
+    throttle::succeeded(&state.db, &keys).await?;
     password::check_policy(&new_password, &manager.login, &manager.name)?;
     if new_password == current_password {
         return Err(AppError::bad_input(
@@ -370,6 +398,8 @@ pub async fn change_password(
     active.updated_at = Set(now);
     let manager = active.update(&txn).await?;
     revoke_all_sessions(&txn, manager.id, now).await?;
+    // A reset token mailed before the change must not undo it.
+    spend_unused_tokens(&txn, manager.id, Purpose::PasswordReset, now).await?;
     let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
     let mut entry = audit_entry(&signed_in.manager, "changePassword", client);
     entry.before = Some(json!({ "forcePasswordChange": before }));
@@ -391,9 +421,16 @@ pub async fn request_password_reset(
     client: &ClientInfo,
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
+    // Every request counts against the address: one client cannot mail every manager.
     if let Some(address) = &client.address {
-        throttle::check(&state.db, now, &[Key::address(address)]).await?;
+        throttle::attempt(&state.db, now, &[Key::address(address)]).await?;
     }
+    // Bounded background work: past the bound a request is dropped (and logged), the answer
+    // stays the same.
+    let Ok(permit) = state.background.clone().try_acquire_owned() else {
+        tracing::warn!("too many password reset requests in flight; one was dropped");
+        return Ok(true);
+    };
     let state = state.clone();
     let login_key = manager::login_key(login);
     let client = client.clone();
@@ -401,6 +438,7 @@ pub async fn request_password_reset(
         if let Err(err) = send_reset_mail(&state, &login_key, &client, now).await {
             tracing::error!(error = %err, "password reset request failed");
         }
+        drop(permit);
     });
     Ok(true)
 }
@@ -421,17 +459,13 @@ async fn send_reset_mail(
     if !manager.user_initiated_password_reset {
         return Ok(());
     }
-    let key = Key {
-        name: format!("reset:{login_key}"),
-        policy: RESET_MAIL_POLICY,
-    };
-    if throttle::check(&state.db, now, std::slice::from_ref(&key))
+    let key = Key::custom(format!("reset:{login_key}"), RESET_MAIL_POLICY);
+    if throttle::attempt(&state.db, now, std::slice::from_ref(&key))
         .await
         .is_err()
     {
         return Ok(());
     }
-    throttle::record_failure(&state.db, now, std::slice::from_ref(&key)).await?;
     let token = new_reset_token();
     let txn = state.db.begin().await?;
     insert_one_time_token(
@@ -475,7 +509,7 @@ pub async fn reset_password(
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
     let keys: Vec<Key> = client.address.iter().map(|a| Key::address(a)).collect();
-    throttle::check(&state.db, now, &keys).await?;
+    throttle::attempt(&state.db, now, &keys).await?;
     let invalid = || AppError::bad_input("reset token is invalid, used or expired");
     let found = one_time_token::Entity::find()
         .filter(one_time_token::Column::TokenHash.eq(sha256_hex(token.trim())))
@@ -491,9 +525,9 @@ pub async fn reset_password(
                 .is_some_and(|m| m.user_initiated_password_reset)
     });
     let Some((row, Some(manager))) = usable else {
-        throttle::record_failure(&state.db, now, &keys).await?;
         return Err(invalid());
     };
+    throttle::succeeded(&state.db, &keys).await?;
     password::check_policy(&new_password, &manager.login, &manager.name)?;
     let new_hash = state.hasher.hash(new_password).await?;
     let txn = state.db.begin().await?;
@@ -527,11 +561,11 @@ pub async fn validate_email(
     client: &ClientInfo,
     code: &str,
 ) -> Result<SignedIn, AppError> {
-    let actor = principal.signed_in()?;
+    let actor = principal.lifting(Restriction::EmailValidation)?;
     let now = state.clock.now();
     let manager = load_manager(state, actor.manager_id).await?;
     let keys = throttle_keys(&manager.login_key, client);
-    throttle::check(&state.db, now, &keys).await?;
+    throttle::attempt(&state.db, now, &keys).await?;
     let found = one_time_token::Entity::find()
         .filter(one_time_token::Column::TokenHash.eq(validation_code_hash(manager.id, code)))
         .filter(one_time_token::Column::Purpose.eq(Purpose::EmailValidation))
@@ -541,9 +575,9 @@ pub async fn validate_email(
         .filter(|row| row.used_at.is_none() && row.expires_at > now);
     let invalid = || AppError::bad_input("validation code is invalid, used or expired");
     let Some(row) = found else {
-        throttle::record_failure(&state.db, now, &keys).await?;
         return Err(invalid());
     };
+    throttle::succeeded(&state.db, &keys).await?;
     let txn = state.db.begin().await?;
     if !consume_one_time_token(&txn, row.id, now).await? {
         return Err(invalid());

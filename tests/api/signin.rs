@@ -60,7 +60,7 @@ async fn first_sign_in_of_a_new_owner_is_restricted_until_the_password_changes()
         )
         .await;
     assert_eq!(error_code(&settings), Some("PASSWORD_CHANGE_REQUIRED"));
-    // Nor can it validate an e-mail address instead.
+    // Nor can it take the other restriction's way out.
     let (_, validate) = app
         .post_graphql_as(
             &restricted,
@@ -68,7 +68,7 @@ async fn first_sign_in_of_a_new_owner_is_restricted_until_the_password_changes()
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&validate), Some("BAD_USER_INPUT"));
+    assert_eq!(error_code(&validate), Some("PASSWORD_CHANGE_REQUIRED"));
 
     // Changing the password lifts the restriction and replaces the session.
     let (_, changed) = app
@@ -713,4 +713,96 @@ async fn replicas_sharing_a_database_accept_each_others_tokens() {
         .unwrap()
         .unwrap();
     assert!(matches!(principal, Principal::Manager(_)));
+}
+
+async fn login_via(
+    app: &TestApp,
+    forwarded_for: &str,
+    login: &str,
+    password: &str,
+) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({
+            "query": "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { restriction } }",
+            "variables": { "l": login, "p": password }
+        }))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_attacker_elsewhere_cannot_lock_the_owner_out_and_cannot_spoof_its_address() {
+    let app = TestApp::with_config(|c| c.trust_proxy = true).await;
+    let (created, _) = app.signed_in_owner(NEW_PASSWORD).await;
+    let login = created.owner.login.as_str();
+    let (owner, attacker) = ("198.51.100.2", "203.0.113.7");
+    for _ in 0..5 {
+        let (_, body) = login_via(&app, attacker, login, "Wrong-Password-1").await;
+        assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    }
+    let (status, _) = login_via(&app, attacker, login, NEW_PASSWORD).await;
+    assert_eq!(
+        status, 429,
+        "the attacker's address is blocked for this login"
+    );
+    // Claiming the owner's address on the left of X-Forwarded-For changes nothing: the proxy's
+    // own entry (the last one) is the address.
+    let (status, _) = login_via(&app, &format!("{owner}, {attacker}"), login, NEW_PASSWORD).await;
+    assert_eq!(status, 429);
+    let (status, body) = login_via(&app, owner, login, NEW_PASSWORD).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["data"]["login"]["restriction"], "NONE",
+        "the owner signs in from its own address"
+    );
+}
+
+#[tokio::test]
+async fn parallel_guesses_cannot_get_past_the_limit() {
+    let app = TestApp::new().await;
+    let (created, _) = app.signed_in_owner(NEW_PASSWORD).await;
+    let guesses = (0..16).map(|i| {
+        let (app, login) = (&app, created.owner.login.clone());
+        async move { app.login(&login, &format!("Wrong-Password-{i}")).await }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let codes: Vec<_> = answers
+        .iter()
+        .map(|a| error_code(a).unwrap_or("none").to_owned())
+        .collect();
+    let checked = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
+    let limited = codes.iter().filter(|c| *c == "RATE_LIMITED").count();
+    assert_eq!(checked + limited, 16, "only those two answers: {codes:?}");
+    assert!(checked <= 5, "{checked} passwords were checked: {codes:?}");
+}
+
+#[tokio::test]
+async fn an_email_validation_session_cannot_change_the_password() {
+    let app = TestApp::new().await;
+    let (created, token) = app.signed_in_owner(NEW_PASSWORD).await;
+    app.post_graphql_as(
+        &token,
+        "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { forceValidationPrompt: true }) { id } }",
+        json!({ "id": created.owner.id.to_string() }),
+    )
+    .await;
+    let signed = app.login(&created.owner.login, NEW_PASSWORD).await;
+    let restricted = token_of(&signed, "login");
+    let (_, body) = app
+        .post_graphql_as(
+            &restricted,
+            CHANGE,
+            json!({ "c": NEW_PASSWORD, "n": "Other-Pass-77" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("EMAIL_VALIDATION_REQUIRED"));
+    assert_eq!(
+        app.login(&created.owner.login, NEW_PASSWORD).await["data"]["login"]["restriction"],
+        "EMAIL_VALIDATION"
+    );
 }
