@@ -3,11 +3,19 @@
 
 pub mod account;
 pub mod audit_event;
+pub mod login;
 pub mod manager;
+pub mod manager_portal;
+pub mod manager_team;
 pub mod one_time_token;
+pub mod portal;
+pub mod rep;
+pub mod rep_portal;
 pub mod secret;
 pub mod session;
 pub mod signing_key;
+pub mod team;
+pub mod team_subportal;
 pub mod throttle_bucket;
 
 pub use secret::SecretHash;

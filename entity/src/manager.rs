@@ -35,6 +35,10 @@ pub struct Model {
     pub force_password_change: bool,
     pub user_initiated_password_reset: bool,
     pub force_validation_prompt: bool,
+    /// Team-level rights (SPEC 4.1) as a bit mask; meaningful for team managers.
+    pub rights: i64,
+    /// Rep features this manager may switch (SPEC 4.2) as a bit mask.
+    pub rep_controls: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,6 +11,7 @@ mod m20261124_000004_audit_events;
 mod m20261124_000005_signing_keys;
 mod m20261124_000006_one_time_tokens;
 mod m20261124_000007_throttle_buckets;
+mod m20261124_000008_organization;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_signing_keys::Migration),
             Box::new(m20261124_000006_one_time_tokens::Migration),
             Box::new(m20261124_000007_throttle_buckets::Migration),
+            Box::new(m20261124_000008_organization::Migration),
         ]
     }
 }

@@ -82,6 +82,8 @@ pub async fn create(
         force_password_change: true,
         user_initiated_password_reset: true,
         force_validation_prompt: false,
+        rights: 0,
+        rep_controls: 0,
         created_at: now,
         updated_at: now,
     };

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod features;
 pub mod manager;
 pub mod session;
 pub mod validate;

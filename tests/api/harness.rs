@@ -217,6 +217,8 @@ impl TestApp {
             force_password_change: false,
             user_initiated_password_reset: true,
             force_validation_prompt: false,
+            rights: 0,
+            rep_controls: 0,
             created_at: now,
             updated_at: now,
         }

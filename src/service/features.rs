@@ -1,0 +1,391 @@
+//! Feature sets: a team manager's rights (SPEC 4.1) and rep features (SPEC 4.2), and the
+//! dependency rules of SPEC 4.3, in one place used by every set that has the fields.
+//!
+//! A set is stored as a bit mask: bit `i` is field `FIELDS[i]`. The order is the storage
+//! format: never reorder, only append.
+
+use std::marker::PhantomData;
+
+use serde_json::{Map, Value};
+
+use crate::error::AppError;
+
+pub trait FeatureKind: Copy + Send + Sync + 'static {
+    /// GraphQL field names, in bit order.
+    const FIELDS: &'static [&'static str];
+}
+
+/// "`dependent` requires `parent`" (SPEC 4.3). A rule applies to every set that has both
+/// fields.
+pub const DEPENDENCIES: &[(&str, &str)] = &[
+    ("reports", "managementCenterAccess"),
+    ("sessionReplay", "managementCenterAccess"),
+    ("exportSessionReplay", "sessionReplay"),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ManagerRights;
+
+impl FeatureKind for ManagerRights {
+    const FIELDS: &'static [&'static str] = &[
+        "addDeleteSubteams",
+        "addDeleteReps",
+        "changeRepNameLogin",
+        "changeRepPassword",
+        "scheduleReports",
+        "monthlyReports",
+        "sessionReplay",
+        "exportSessionReplay",
+        "setCannedResponses",
+        "downloadPreinstalledApp",
+        "cancelRequests",
+        "logOutReps",
+        "supervisorViewing",
+        "concurrentSessions",
+        "resetPortalReports",
+        "manageBusinessHours",
+    ];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RepFeatures;
+
+impl FeatureKind for RepFeatures {
+    const FIELDS: &'static [&'static str] = &[
+        "managementCenterAccess",
+        "rebootReconnect",
+        "reports",
+        "multiSession",
+        "repScreenSharing",
+        "sessionReplay",
+        "exportSessionReplay",
+        "fileTransferSend",
+        "fileTransferReceive",
+        "customerScreenSharing",
+    ];
+}
+
+pub struct FeatureSet<K> {
+    bits: i64,
+    kind: PhantomData<K>,
+}
+
+impl<K> Clone for FeatureSet<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for FeatureSet<K> {}
+impl<K> PartialEq for FeatureSet<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+impl<K> Eq for FeatureSet<K> {}
+
+impl<K: FeatureKind> std::fmt::Debug for FeatureSet<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set()
+            .entries(self.iter().filter(|(_, on)| *on).map(|(name, _)| name))
+            .finish()
+    }
+}
+
+pub type RightSet = FeatureSet<ManagerRights>;
+pub type RepFeatureSet = FeatureSet<RepFeatures>;
+
+/// A patch: the fields it names, with their new values. Absent fields stay as they are.
+pub type Patch = Vec<(&'static str, bool)>;
+
+impl<K: FeatureKind> FeatureSet<K> {
+    fn mask() -> i64 {
+        (1i64 << K::FIELDS.len()) - 1
+    }
+
+    fn index(name: &str) -> Option<usize> {
+        K::FIELDS.iter().position(|f| *f == name)
+    }
+
+    pub fn none() -> Self {
+        Self::from_bits(0)
+    }
+
+    pub fn all() -> Self {
+        Self::from_bits(Self::mask())
+    }
+
+    /// Unknown bits are dropped.
+    pub fn from_bits(bits: i64) -> Self {
+        FeatureSet {
+            bits: bits & Self::mask(),
+            kind: PhantomData,
+        }
+    }
+
+    pub fn bits(self) -> i64 {
+        self.bits
+    }
+
+    pub fn get(self, name: &str) -> bool {
+        Self::index(name).is_some_and(|i| self.bits & (1 << i) != 0)
+    }
+
+    pub fn with(self, name: &str, on: bool) -> Self {
+        match Self::index(name) {
+            Some(i) if on => Self::from_bits(self.bits | (1 << i)),
+            Some(i) => Self::from_bits(self.bits & !(1 << i)),
+            None => self,
+        }
+    }
+
+    /// On where both are on: what a team manager may use on a team (SPEC 4.4).
+    pub fn intersect(self, other: Self) -> Self {
+        Self::from_bits(self.bits & other.bits)
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = (&'static str, bool)> {
+        K::FIELDS.iter().map(move |f| (*f, self.get(f)))
+    }
+
+    /// The rules that apply to this kind of set.
+    fn rules() -> impl Iterator<Item = (&'static str, &'static str)> {
+        DEPENDENCIES.iter().copied().filter(|(dependent, parent)| {
+            Self::index(dependent).is_some() && Self::index(parent).is_some()
+        })
+    }
+
+    /// Turns off every feature whose parent is off, transitively.
+    pub fn normalized(self) -> Self {
+        let mut set = self;
+        loop {
+            let before = set;
+            for (dependent, parent) in Self::rules() {
+                if !set.get(parent) {
+                    set = set.with(dependent, false);
+                }
+            }
+            if set == before {
+                return set;
+            }
+        }
+    }
+
+    /// Merges `patch` into `self` (SPEC 4.3): a patch that turns a parent off turns its
+    /// dependents off too, transitively; a patch that turns a dependent on while its parent
+    /// ends up off is refused whole with `DEPENDENCY_VIOLATION` naming those fields.
+    pub fn apply(self, patch: &[(&'static str, bool)]) -> Result<Self, AppError> {
+        let mut merged = self;
+        for (name, on) in patch {
+            merged = merged.with(name, *on);
+        }
+        let merged = merged.normalized();
+        let mut violations: Vec<String> = patch
+            .iter()
+            .filter(|(name, on)| *on && !merged.get(name))
+            .map(|(name, _)| (*name).to_owned())
+            .collect();
+        if violations.is_empty() {
+            Ok(merged)
+        } else {
+            violations.sort();
+            violations.dedup();
+            Err(AppError::DependencyViolation { fields: violations })
+        }
+    }
+
+    /// The fields that differ between two sets, as `{field: value}` before and after: what the
+    /// audit log keeps.
+    pub fn diff(before: Self, after: Self) -> (Value, Value) {
+        let mut old = Map::new();
+        let mut new = Map::new();
+        for ((name, was), (_, is)) in before.iter().zip(after.iter()) {
+            if was != is {
+                old.insert(name.into(), Value::Bool(was));
+                new.insert(name.into(), Value::Bool(is));
+            }
+        }
+        (Value::Object(old), Value::Object(new))
+    }
+
+    /// Every field, as a JSON object.
+    pub fn to_json(self) -> Value {
+        Value::Object(
+            self.iter()
+                .map(|(name, on)| (name.to_owned(), Value::Bool(on)))
+                .collect(),
+        )
+    }
+}
+
+/// Per-rep overrides of rep features: `mask` says which fields the rep overrides, `values`
+/// what they are. Unset fields follow the team's `repDefaults`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Overrides {
+    pub mask: i64,
+    pub values: i64,
+}
+
+impl Overrides {
+    /// The rep's effective features: its overrides over the team's defaults, normalized so the
+    /// dependency rules hold even when the team's defaults changed later.
+    pub fn effective(self, defaults: RepFeatureSet) -> RepFeatureSet {
+        RepFeatureSet::from_bits((defaults.bits() & !self.mask) | (self.values & self.mask))
+            .normalized()
+    }
+
+    /// Applies a patch to the effective features; every field whose effective value the patch
+    /// (or its cascade) touches becomes an override.
+    pub fn apply(
+        self,
+        defaults: RepFeatureSet,
+        patch: &[(&'static str, bool)],
+    ) -> Result<(Overrides, RepFeatureSet), AppError> {
+        let before = self.effective(defaults);
+        let after = before.apply(patch)?;
+        let mut touched = before.bits() ^ after.bits();
+        for (name, _) in patch {
+            touched |= RepFeatureSet::none().with(name, true).bits();
+        }
+        let mask = self.mask | touched;
+        Ok((
+            Overrides {
+                mask,
+                values: after.bits() & mask,
+            },
+            after,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rep(on: &[&str]) -> RepFeatureSet {
+        on.iter()
+            .fold(RepFeatureSet::none(), |s, f| s.with(f, true))
+    }
+
+    fn violation(result: Result<RepFeatureSet, AppError>) -> Vec<String> {
+        match result {
+            Err(AppError::DependencyViolation { fields }) => fields,
+            other => panic!("expected DEPENDENCY_VIOLATION, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bit_layout_is_the_spec_order() {
+        assert_eq!(ManagerRights::FIELDS.len(), 16);
+        assert_eq!(RepFeatures::FIELDS.len(), 10);
+        assert_eq!(RightSet::all().bits(), 0xFFFF);
+        assert_eq!(rep(&["reports"]).bits(), 1 << 2);
+        assert_eq!(
+            RightSet::from_bits(-1),
+            RightSet::all(),
+            "unknown bits are dropped"
+        );
+    }
+
+    #[test]
+    fn turning_a_dependent_on_under_an_off_parent_is_refused_naming_it() {
+        let base = RepFeatureSet::none();
+        assert_eq!(violation(base.apply(&[("reports", true)])), ["reports"]);
+        assert_eq!(
+            violation(base.apply(&[("exportSessionReplay", true), ("reports", true)])),
+            ["exportSessionReplay", "reports"]
+        );
+        // The parent turned off in the same patch counts as off.
+        let full = rep(&["managementCenterAccess", "reports"]);
+        assert_eq!(
+            violation(full.apply(&[("managementCenterAccess", false), ("reports", true)])),
+            ["reports"]
+        );
+    }
+
+    #[test]
+    fn turning_parent_and_dependent_on_together_is_fine() {
+        let set = RepFeatureSet::none()
+            .apply(&[
+                ("exportSessionReplay", true),
+                ("sessionReplay", true),
+                ("managementCenterAccess", true),
+            ])
+            .unwrap();
+        assert_eq!(
+            set,
+            rep(&[
+                "managementCenterAccess",
+                "sessionReplay",
+                "exportSessionReplay"
+            ])
+        );
+    }
+
+    #[test]
+    fn turning_a_parent_off_cascades_transitively() {
+        let set = rep(&[
+            "managementCenterAccess",
+            "reports",
+            "sessionReplay",
+            "exportSessionReplay",
+            "fileTransferSend",
+        ]);
+        let after = set.apply(&[("managementCenterAccess", false)]).unwrap();
+        assert_eq!(after, rep(&["fileTransferSend"]));
+        let after = set.apply(&[("sessionReplay", false)]).unwrap();
+        assert_eq!(
+            after,
+            rep(&["managementCenterAccess", "reports", "fileTransferSend"])
+        );
+    }
+
+    #[test]
+    fn rights_have_only_the_replay_rule() {
+        let rights = RightSet::none();
+        match rights.apply(&[("exportSessionReplay", true)]) {
+            Err(AppError::DependencyViolation { fields }) => {
+                assert_eq!(fields, ["exportSessionReplay"])
+            }
+            other => panic!("{other:?}"),
+        }
+        let on = RightSet::all().apply(&[("sessionReplay", false)]).unwrap();
+        assert!(!on.get("exportSessionReplay"));
+        assert!(on.get("addDeleteReps"));
+    }
+
+    #[test]
+    fn diff_keeps_only_changed_fields() {
+        let (before, after) = RepFeatureSet::diff(rep(&["reports"]), rep(&["multiSession"]));
+        assert_eq!(
+            before,
+            serde_json::json!({ "reports": true, "multiSession": false })
+        );
+        assert_eq!(
+            after,
+            serde_json::json!({ "reports": false, "multiSession": true })
+        );
+    }
+
+    #[test]
+    fn overrides_win_over_defaults_and_keep_rules() {
+        let defaults = rep(&["managementCenterAccess", "reports"]);
+        let none = Overrides::default();
+        assert_eq!(none.effective(defaults), defaults);
+        let (overrides, effective) = none.apply(defaults, &[("multiSession", true)]).unwrap();
+        assert_eq!(
+            effective,
+            rep(&["managementCenterAccess", "reports", "multiSession"])
+        );
+        // The team later turns access off: the override stays, the rule still holds.
+        assert_eq!(
+            overrides.effective(rep(&["reports"])),
+            rep(&["multiSession"])
+        );
+        // A cascade becomes an override too.
+        let (overrides, effective) = none
+            .apply(defaults, &[("managementCenterAccess", false)])
+            .unwrap();
+        assert_eq!(effective, RepFeatureSet::none());
+        assert_eq!(overrides.effective(defaults), RepFeatureSet::none());
+    }
+}
