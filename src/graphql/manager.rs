@@ -4,11 +4,24 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::manager::{self, ManagerKind as StoredKind};
 
 use super::{
-    client, principal,
+    Portal, Team, client,
+    connection::ManagerConnection,
+    features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
+    loaders as request_loaders,
+    loaders::{PortalsOfManager, TeamsOfManager},
+    principal,
     scalars::{parse_id, to_id},
     state,
 };
-use crate::{auth::Principal, error::GqlResultExt, service};
+use crate::{
+    auth::Principal,
+    error::GqlResultExt,
+    service::{
+        self, features,
+        manager::{ManagerPatch, ManagerSet, NewManager},
+        paging::PageArgs,
+    },
+};
 
 /// What a manager may do in general (what it may do on a team is `effectiveRights`).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -43,6 +56,7 @@ pub struct LoginSettings {
 }
 
 /// A manager of the account.
+#[derive(Clone)]
 pub struct Manager(pub manager::Model);
 
 #[Object]
@@ -79,6 +93,62 @@ impl Manager {
             force_validation_prompt: self.0.force_validation_prompt,
         }
     }
+
+    /// The manager's own team-level rights (SPEC 4.1). What it may use on a given team is
+    /// `effectiveRights`.
+    async fn rights(&self) -> ManagerRightSet {
+        features::RightSet::from_bits(self.0.rights).into()
+    }
+
+    /// Rep features this manager may switch for reps of its teams.
+    async fn rep_controls(&self) -> RepFeatureSet {
+        features::RepFeatureSet::from_bits(self.0.rep_controls).into()
+    }
+
+    /// Teams and sub-teams the manager is assigned to.
+    async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Team>> {
+        Ok(request_loaders(ctx)?
+            .load_one(TeamsOfManager(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Team)
+            .collect())
+    }
+
+    /// Portals and sub-portals the manager is assigned to.
+    async fn portals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Portal>> {
+        Ok(request_loaders(ctx)?
+            .load_one(PortalsOfManager(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Portal)
+            .collect())
+    }
+
+    /// What this manager may use on `teamId` (SPEC 4.4): every right for a company manager;
+    /// for a team manager, its rights that the team's `managerFeatures` also allow, if it is
+    /// assigned to the team, else none; none for an API manager. The server enforces exactly
+    /// this.
+    async fn effective_rights(
+        &self,
+        ctx: &Context<'_>,
+        team_id: ID,
+    ) -> async_graphql::Result<ManagerRightSet> {
+        let team_id = parse_id("teamId", &team_id).gql()?;
+        let actor = principal(ctx).actor().gql()?;
+        let team = service::access::visible_team(&state(ctx)?.db, actor, team_id)
+            .await
+            .gql()?;
+        let assigned = request_loaders(ctx)?
+            .load_one(TeamsOfManager(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .iter()
+            .any(|t| t.id == team_id);
+        Ok(service::access::effective_rights(&self.0, &team, assigned).into())
+    }
 }
 
 #[derive(Default)]
@@ -98,6 +168,78 @@ impl ManagerQuery {
             .map(|m| Some(Manager(m)))
             .gql()
     }
+
+    /// The account's managers (company managers); a team or API manager sees only itself.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn managers(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<ManagerKind>,
+        #[graphql(desc = "Part of the login, name or e-mail, any case.")] search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ManagerConnection> {
+        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let found = service::manager::list(
+            state(ctx)?,
+            principal(ctx),
+            kind.map(ManagerKind::stored),
+            search.as_deref(),
+            page,
+        )
+        .await
+        .gql()?;
+        Ok(ManagerConnection::from_page(found, |m| m.id, Manager))
+    }
+
+    /// One manager the caller can see (`NOT_FOUND` otherwise).
+    async fn manager(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Manager> {
+        let id = parse_id("id", &id).gql()?;
+        service::manager::get(state(ctx)?, principal(ctx), id)
+            .await
+            .map(Manager)
+            .gql()
+    }
+}
+
+impl ManagerKind {
+    fn stored(self) -> StoredKind {
+        match self {
+            ManagerKind::Company => StoredKind::Company,
+            ManagerKind::Team => StoredKind::Team,
+            ManagerKind::Api => StoredKind::Api,
+        }
+    }
+}
+
+/// A new team or API manager. It must change the password at first sign-in.
+#[derive(InputObject)]
+pub struct NewManagerInput {
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    /// The first password (policy of SPEC 5).
+    pub password: String,
+}
+
+impl From<NewManagerInput> for NewManager {
+    fn from(input: NewManagerInput) -> Self {
+        NewManager {
+            login: input.login,
+            name: input.name,
+            email: input.email,
+            password: input.password,
+        }
+    }
+}
+
+/// Changes to a manager; absent fields stay as they are.
+#[derive(InputObject, Default)]
+pub struct ManagerInput {
+    pub login: Option<String>,
+    pub name: Option<String>,
+    /// A new address is not validated yet.
+    pub email: Option<String>,
 }
 
 /// Changes to `LoginSettings`; absent fields stay as they are.
@@ -113,6 +255,150 @@ pub struct ManagerMutation;
 
 #[Object]
 impl ManagerMutation {
+    /// Creates a team manager. Company managers only.
+    async fn create_team_manager(
+        &self,
+        ctx: &Context<'_>,
+        input: NewManagerInput,
+    ) -> async_graphql::Result<Manager> {
+        service::manager::create(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            StoredKind::Team,
+            input.into(),
+        )
+        .await
+        .map(Manager)
+        .gql()
+    }
+
+    /// Creates an API manager. Company managers only, while the account allows API managers.
+    async fn create_api_manager(
+        &self,
+        ctx: &Context<'_>,
+        input: NewManagerInput,
+    ) -> async_graphql::Result<Manager> {
+        service::manager::create(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            StoredKind::Api,
+            input.into(),
+        )
+        .await
+        .map(Manager)
+        .gql()
+    }
+
+    /// Changes a manager's login, name or e-mail. Company managers only.
+    async fn update_manager(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ManagerInput,
+    ) -> async_graphql::Result<Manager> {
+        let id = parse_id("id", &id).gql()?;
+        let patch = ManagerPatch {
+            login: input.login,
+            name: input.name,
+            email: input.email,
+        };
+        service::manager::update(state(ctx)?, principal(ctx), client(ctx), id, patch)
+            .await
+            .map(Manager)
+            .gql()
+    }
+
+    /// Deletes a manager (never the account's last company manager). Company managers only.
+    async fn delete_manager(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let id = parse_id("id", &id).gql()?;
+        service::manager::delete(state(ctx)?, principal(ctx), client(ctx), id)
+            .await
+            .map(to_id)
+            .gql()
+    }
+
+    /// Changes a team manager's rights. Company managers only.
+    async fn update_manager_rights(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ManagerRightSetPatch,
+    ) -> async_graphql::Result<Manager> {
+        let id = parse_id("id", &id).gql()?;
+        service::manager::update_set(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            id,
+            ManagerSet::Rights,
+            input.fields(),
+        )
+        .await
+        .map(Manager)
+        .gql()
+    }
+
+    /// Changes which rep features a team manager may switch. Company managers only.
+    async fn update_manager_rep_controls(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: RepFeatureSetPatch,
+    ) -> async_graphql::Result<Manager> {
+        let id = parse_id("id", &id).gql()?;
+        service::manager::update_set(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            id,
+            ManagerSet::RepControls,
+            input.fields(),
+        )
+        .await
+        .map(Manager)
+        .gql()
+    }
+
+    /// Assigns a team manager to exactly these teams and sub-teams. Company managers only.
+    async fn set_manager_teams(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        team_ids: Vec<ID>,
+    ) -> async_graphql::Result<Manager> {
+        let id = parse_id("id", &id).gql()?;
+        let teams = team_ids
+            .iter()
+            .map(|t| parse_id("teamIds", t))
+            .collect::<Result<Vec<_>, _>>()
+            .gql()?;
+        service::manager::set_teams(state(ctx)?, principal(ctx), client(ctx), id, teams)
+            .await
+            .map(Manager)
+            .gql()
+    }
+
+    /// Assigns a team manager to exactly these portals and sub-portals. Company managers only.
+    async fn set_manager_portals(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        portal_ids: Vec<ID>,
+    ) -> async_graphql::Result<Manager> {
+        let id = parse_id("id", &id).gql()?;
+        let portals = portal_ids
+            .iter()
+            .map(|p| parse_id("portalIds", p))
+            .collect::<Result<Vec<_>, _>>()
+            .gql()?;
+        service::manager::set_portals(state(ctx)?, principal(ctx), client(ctx), id, portals)
+            .await
+            .map(Manager)
+            .gql()
+    }
+
     /// Changes how a manager signs in. Company managers only.
     async fn update_manager_login_settings(
         &self,

@@ -3,16 +3,21 @@
 //! schema data when serving, and the caller's `Principal` as request data.
 
 mod account;
+mod connection;
+mod features;
+mod loaders;
 mod manager;
+mod portal;
 mod scalars;
 mod session;
+mod team;
 
 use async_graphql::{
     EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema, SchemaBuilder,
     ServerError,
 };
 
-pub use self::{account::Account, manager::Manager};
+pub use self::{account::Account, manager::Manager, portal::Portal, team::Team};
 use crate::{
     auth::{ClientInfo, Principal},
     config::GraphqlLimits,
@@ -22,11 +27,21 @@ use crate::{
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(account::AccountQuery, manager::ManagerQuery);
+pub struct QueryRoot(
+    account::AccountQuery,
+    manager::ManagerQuery,
+    team::TeamQuery,
+    portal::PortalQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(session::SessionMutation, manager::ManagerMutation);
+pub struct MutationRoot(
+    session::SessionMutation,
+    manager::ManagerMutation,
+    team::TeamMutation,
+    portal::PortalMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -60,7 +75,14 @@ pub async fn execute(
     principal: Principal,
     client: ClientInfo,
 ) -> Response {
-    let mut response = schema.execute(request.data(principal).data(client)).await;
+    let loaders = schema
+        .data::<AppState>()
+        .map(|state| loaders::loaders(state.clone()));
+    let mut request = request.data(principal).data(client);
+    if let Some(loaders) = loaders {
+        request = request.data(loaders);
+    }
+    let mut response = schema.execute(request).await;
     for error in &mut response.errors {
         ensure_code(error);
     }
@@ -82,6 +104,15 @@ fn ensure_code(error: &mut ServerError) {
 pub(crate) fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a AppState> {
     ctx.data::<AppState>().map_err(|_| {
         AppError::internal(std::io::Error::other("AppState missing from schema data")).extend()
+    })
+}
+
+/// This request's DataLoaders.
+pub(crate) fn loaders<'a>(
+    ctx: &async_graphql::Context<'a>,
+) -> async_graphql::Result<&'a loaders::Loaders> {
+    ctx.data::<loaders::Loaders>().map_err(|_| {
+        AppError::internal(std::io::Error::other("loaders missing from request data")).extend()
     })
 }
 

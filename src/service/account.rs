@@ -7,7 +7,7 @@ use entity::{
     manager::{self, ManagerKind},
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
     TransactionTrait,
 };
 use serde_json::json;
@@ -18,7 +18,7 @@ use crate::{
     error::AppError,
     service::{
         audit::{self, AuditActor, AuditEntry},
-        validate,
+        logins, validate,
     },
 };
 
@@ -92,17 +92,10 @@ pub async fn create(
     account::Entity::insert(account::ActiveModel::from(account.clone()))
         .exec_without_returning(&txn)
         .await?;
-    let inserted = manager::Entity::insert(manager::ActiveModel::from(owner.clone()))
+    logins::claim(&txn, &owner.login, logins::Owner::Manager, owner.id).await?;
+    manager::Entity::insert(manager::ActiveModel::from(owner.clone()))
         .exec_without_returning(&txn)
-        .await;
-    if let Err(err) = inserted {
-        return Err(match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                AppError::Conflict(format!("login `{}` is already taken", owner.login))
-            }
-            _ => err.into(),
-        });
-    }
+        .await?;
     audit::record(
         &txn,
         now,

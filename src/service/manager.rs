@@ -1,16 +1,35 @@
-//! Managers: reading them within the caller's account, and their login settings.
+//! Managers: listing and reading them, creating team and API managers, editing, deleting,
+//! their rights, rep controls, team and portal assignments, and their login settings.
+//! Manager administration is for company managers only; team and API managers see themselves.
 
-use entity::manager::{self, ManagerKind};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+use std::collections::BTreeSet;
+
+use entity::{
+    account,
+    manager::{self, ManagerKind},
+    manager_portal, manager_team, portal, team,
 };
-use serde_json::{Map, Value};
+use sea_orm::{
+    ActiveEnum, ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, ClientInfo, Principal},
+    auth::{Actor, ClientInfo, Principal, password},
     error::AppError,
-    service::audit::{self, AuditActor, AuditEntry},
+    service::{
+        access,
+        audit::{self, AuditActor, AuditEntry},
+        features::{Patch, RepFeatureSet, RightSet},
+        logins,
+        paging::{Page, PageArgs, like_pattern},
+        validate,
+    },
     state::AppState,
 };
 
@@ -24,6 +43,479 @@ pub async fn me(
         .one(db)
         .await?
         .ok_or(AppError::Unauthenticated)
+}
+
+/// The managers the caller may list: company managers see the account's; team and API
+/// managers see only themselves.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    kind: Option<ManagerKind>,
+    search: Option<&str>,
+    page: PageArgs,
+) -> Result<Page<manager::Model>, AppError> {
+    let actor = principal.actor()?;
+    let mut query = manager::Entity::find().filter(manager::Column::AccountId.eq(actor.account_id));
+    if actor.kind != ManagerKind::Company {
+        query = query.filter(manager::Column::Id.eq(actor.manager_id));
+    }
+    if let Some(kind) = kind {
+        query = query.filter(manager::Column::Kind.eq(kind));
+    }
+    if let Some(term) = search.filter(|t| !t.trim().is_empty()) {
+        let pattern = like_pattern(term);
+        query = query.filter(
+            Condition::any()
+                .add(manager::Column::LoginKey.like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(manager::Column::Name))).like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(manager::Column::Email))).like(&pattern)),
+        );
+    }
+    let total = query.clone().count(&state.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(manager::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(manager::Column::Id)
+        .limit(page.first + 1)
+        .all(&state.db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total))
+}
+
+/// One manager the caller may see, or `NOT_FOUND`.
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<manager::Model, AppError> {
+    let actor = principal.actor()?;
+    if actor.kind != ManagerKind::Company && id != actor.manager_id {
+        return Err(AppError::NotFound("manager"));
+    }
+    find_in_account(&state.db, actor, id).await
+}
+
+async fn find_in_account(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<manager::Model, AppError> {
+    manager::Entity::find_by_id(id)
+        .filter(manager::Column::AccountId.eq(actor.account_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("manager"))
+}
+
+/// What `createTeamManager` and `createApiManager` take. `Debug` leaves the password out.
+pub struct NewManager {
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewManager")
+            .field("login", &self.login)
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+fn entry<'a>(
+    actor: &'a Actor,
+    client: &ClientInfo,
+    action: &'static str,
+    target: Uuid,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        account_id: actor.account_id,
+        actor: AuditActor::of(actor),
+        action,
+        target_type: "manager",
+        target_id: Some(target),
+        before,
+        after,
+        client_address: client.address.clone(),
+    }
+}
+
+/// `createTeamManager` / `createApiManager`: company managers only; API managers only while
+/// the account allows them. New managers must change their password at first sign-in.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    kind: ManagerKind,
+    input: NewManager,
+) -> Result<manager::Model, AppError> {
+    let actor = principal.actor()?;
+    access::company_only(actor)?;
+    let action = match kind {
+        ManagerKind::Team => "createTeamManager",
+        ManagerKind::Api => "createApiManager",
+        ManagerKind::Company => {
+            return Err(AppError::bad_input(
+                "company managers are created with the account",
+            ));
+        }
+    };
+    if kind == ManagerKind::Api {
+        let account = account::Entity::find_by_id(actor.account_id)
+            .one(&state.db)
+            .await?
+            .ok_or(AppError::NotFound("account"))?;
+        if !account.api_managers_allowed {
+            return Err(AppError::Forbidden);
+        }
+    }
+    let login = validate::login(&input.login)?;
+    let name = validate::name("name", &input.name, 200)?;
+    let email = validate::email(&input.email)?;
+    password::check_policy(&input.password, &login, &name)?;
+    let password_hash = state.hasher.hash(input.password).await?;
+    let now = state.clock.now();
+    let model = manager::Model {
+        id: Uuid::now_v7(),
+        account_id: actor.account_id,
+        kind,
+        login_key: manager::login_key(&login),
+        login,
+        name,
+        email,
+        email_validated: false,
+        password_hash,
+        force_password_change: true,
+        user_initiated_password_reset: true,
+        force_validation_prompt: false,
+        rights: 0,
+        rep_controls: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = state.db.begin().await?;
+    logins::claim(&txn, &model.login, logins::Owner::Manager, model.id).await?;
+    manager::Entity::insert(manager::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let after = json!({ "kind": kind.to_value(), "login": model.login, "name": model.name, "email": model.email });
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, action, model.id, None, Some(after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// A patch of a manager's identity.
+#[derive(Clone, Debug, Default)]
+pub struct ManagerPatch {
+    pub login: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// `updateManager`: company managers only. A new e-mail address is not validated yet.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    patch: ManagerPatch,
+) -> Result<manager::Model, AppError> {
+    let actor = principal.actor()?;
+    access::company_only(actor)?;
+    let login = patch.login.as_deref().map(validate::login).transpose()?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(|n| validate::name("name", n, 200))
+        .transpose()?;
+    let email = patch.email.as_deref().map(validate::email).transpose()?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let current = find_in_account(&txn, actor, id).await?;
+    let mut before = Map::new();
+    let mut after = Map::new();
+    let mut active: manager::ActiveModel = current.clone().into();
+    if let Some(login) = login.filter(|l| *l != current.login) {
+        logins::rename(&txn, &login, logins::Owner::Manager, id).await?;
+        before.insert("login".into(), json!(current.login));
+        after.insert("login".into(), json!(login));
+        active.login_key = Set(manager::login_key(&login));
+        active.login = Set(login);
+    }
+    if let Some(name) = name.filter(|n| *n != current.name) {
+        before.insert("name".into(), json!(current.name));
+        after.insert("name".into(), json!(name));
+        active.name = Set(name);
+    }
+    if let Some(email) = email.filter(|e| *e != current.email) {
+        before.insert("email".into(), json!(current.email));
+        after.insert("email".into(), json!(email));
+        active.email = Set(email);
+        active.email_validated = Set(false);
+    }
+    if after.is_empty() {
+        return Ok(current);
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "updateManager",
+            id,
+            Some(Value::Object(before)),
+            Some(Value::Object(after)),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `deleteManager`: company managers only; never the account's last company manager.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+) -> Result<Uuid, AppError> {
+    let actor = principal.actor()?;
+    access::company_only(actor)?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let target = find_in_account(&txn, actor, id).await?;
+    if target.kind == ManagerKind::Company {
+        let companies = manager::Entity::find()
+            .filter(manager::Column::AccountId.eq(actor.account_id))
+            .filter(manager::Column::Kind.eq(ManagerKind::Company))
+            .count(&txn)
+            .await?;
+        if companies <= 1 {
+            return Err(AppError::Conflict(
+                "the last company manager of an account cannot be deleted".into(),
+            ));
+        }
+    }
+    logins::release(&txn, id).await?;
+    manager::Entity::delete_by_id(id).exec(&txn).await?;
+    let before =
+        json!({ "kind": target.kind.to_value(), "login": target.login, "name": target.name });
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, "deleteManager", id, Some(before), None),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Which feature set of a team manager a patch changes.
+#[derive(Clone, Copy, Debug)]
+pub enum ManagerSet {
+    Rights,
+    RepControls,
+}
+
+/// `updateManagerRights` / `updateManagerRepControls`: company managers only, on team
+/// managers (company managers hold every right; API managers are not team managers). The
+/// dependency rules apply; the audit keeps the fields that changed.
+pub async fn update_set(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    which: ManagerSet,
+    patch: Patch,
+) -> Result<manager::Model, AppError> {
+    let actor = principal.actor()?;
+    access::company_only(actor)?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let current = find_in_account(&txn, actor, id).await?;
+    if current.kind != ManagerKind::Team {
+        return Err(AppError::bad_input(
+            "rights and rep controls are set on team managers only",
+        ));
+    }
+    let mut active: manager::ActiveModel = current.clone().into();
+    let (action, before, after) = match which {
+        ManagerSet::Rights => {
+            let old = RightSet::from_bits(current.rights);
+            let new = old.apply(&patch)?;
+            active.rights = Set(new.bits());
+            let (b, a) = RightSet::diff(old, new);
+            ("updateManagerRights", b, a)
+        }
+        ManagerSet::RepControls => {
+            let old = RepFeatureSet::from_bits(current.rep_controls);
+            let new = old.apply(&patch)?;
+            active.rep_controls = Set(new.bits());
+            let (b, a) = RepFeatureSet::diff(old, new);
+            ("updateManagerRepControls", b, a)
+        }
+    };
+    if after.as_object().is_some_and(Map::is_empty) {
+        return Ok(current);
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, action, id, Some(before), Some(after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `setManagerTeams`: the complete list of teams a team manager is assigned to.
+pub async fn set_teams(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    team_ids: Vec<Uuid>,
+) -> Result<manager::Model, AppError> {
+    let actor = principal.actor()?;
+    access::company_only(actor)?;
+    let wanted: BTreeSet<Uuid> = team_ids.into_iter().collect();
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let target = find_in_account(&txn, actor, id).await?;
+    if target.kind != ManagerKind::Team {
+        return Err(AppError::bad_input(
+            "only team managers are assigned to teams",
+        ));
+    }
+    let found = team::Entity::find()
+        .filter(team::Column::AccountId.eq(actor.account_id))
+        .filter(team::Column::Id.is_in(wanted.iter().copied()))
+        .count(&txn)
+        .await?;
+    if found != wanted.len() as u64 {
+        return Err(AppError::NotFound("team"));
+    }
+    let before: BTreeSet<Uuid> = access::assigned_teams(&txn, id)
+        .await?
+        .into_iter()
+        .collect();
+    if before == wanted {
+        return Ok(target);
+    }
+    manager_team::Entity::delete_many()
+        .filter(manager_team::Column::ManagerId.eq(id))
+        .exec(&txn)
+        .await?;
+    if !wanted.is_empty() {
+        manager_team::Entity::insert_many(wanted.iter().map(|team_id| manager_team::ActiveModel {
+            manager_id: Set(id),
+            team_id: Set(*team_id),
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "setManagerTeams",
+            id,
+            Some(json!({ "teamIds": before })),
+            Some(json!({ "teamIds": wanted })),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(target)
+}
+
+/// `setManagerPortals`: the complete list of portals and sub-portals a team manager is
+/// assigned to.
+pub async fn set_portals(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    portal_ids: Vec<Uuid>,
+) -> Result<manager::Model, AppError> {
+    let actor = principal.actor()?;
+    access::company_only(actor)?;
+    let wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let target = find_in_account(&txn, actor, id).await?;
+    if target.kind != ManagerKind::Team {
+        return Err(AppError::bad_input(
+            "only team managers are assigned to portals",
+        ));
+    }
+    let found = portal::Entity::find()
+        .filter(portal::Column::AccountId.eq(actor.account_id))
+        .filter(portal::Column::Id.is_in(wanted.iter().copied()))
+        .count(&txn)
+        .await?;
+    if found != wanted.len() as u64 {
+        return Err(AppError::NotFound("portal"));
+    }
+    let before: BTreeSet<Uuid> = manager_portal::Entity::find()
+        .select_only()
+        .column(manager_portal::Column::PortalId)
+        .filter(manager_portal::Column::ManagerId.eq(id))
+        .into_tuple::<Uuid>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .collect();
+    if before == wanted {
+        return Ok(target);
+    }
+    manager_portal::Entity::delete_many()
+        .filter(manager_portal::Column::ManagerId.eq(id))
+        .exec(&txn)
+        .await?;
+    if !wanted.is_empty() {
+        manager_portal::Entity::insert_many(wanted.iter().map(|portal_id| {
+            manager_portal::ActiveModel {
+                manager_id: Set(id),
+                portal_id: Set(*portal_id),
+            }
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "setManagerPortals",
+            id,
+            Some(json!({ "portalIds": before })),
+            Some(json!({ "portalIds": wanted })),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(target)
 }
 
 /// A patch of `LoginSettings`: absent fields stay as they are.

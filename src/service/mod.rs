@@ -1,9 +1,15 @@
 //! The rules and the storage work, one module per domain. Nothing here imports async-graphql:
 //! the GraphQL layer calls these functions with the caller's principal.
 
+pub mod access;
 pub mod account;
 pub mod audit;
+pub mod batch;
 pub mod features;
+pub mod logins;
 pub mod manager;
+pub mod paging;
+pub mod portal;
 pub mod session;
+pub mod team;
 pub mod validate;

@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub struct TestApp {
+    /// SQL statements run through the app's connection since it started.
+    pub statements: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub state: AppState,
     pub schema: AppSchema,
     pub clock: ManualClock,
@@ -70,8 +72,13 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let conn = db::connect(&database_url).await.expect("connect");
+        let mut conn = db::connect(&database_url).await.expect("connect");
         db::migrate(&conn).await.expect("migrate");
+        let statements = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
         let clock = ManualClock::starting_now();
         let state = AppState::build(conn, config, std::sync::Arc::new(clock.clone()))
             .await
@@ -83,6 +90,7 @@ impl TestApp {
         let handle = server.handle();
         tokio::spawn(server);
         TestApp {
+            statements,
             state,
             schema,
             clock,
@@ -202,7 +210,7 @@ impl TestApp {
     ) -> entity::manager::Model {
         use sea_orm::{ActiveModelTrait, IntoActiveModel};
         let now = self.clock.now();
-        entity::manager::Model {
+        let manager = entity::manager::Model {
             id: Uuid::now_v7(),
             account_id,
             kind,
@@ -226,7 +234,16 @@ impl TestApp {
         .reset_all()
         .insert(&self.state.db)
         .await
-        .expect("insert manager")
+        .expect("insert manager");
+        admin_center::service::logins::claim(
+            &self.state.db,
+            &manager.login,
+            admin_center::service::logins::Owner::Manager,
+            manager.id,
+        )
+        .await
+        .expect("claim login");
+        manager
     }
 
     /// An account whose owner has replaced its one-time password with `password`; returns the
@@ -257,6 +274,18 @@ impl TestApp {
             .to_owned();
         (created, token)
     }
+}
+
+/// The principal of a manager, as the session plugin would build it.
+pub fn principal_of(manager: &entity::manager::Model) -> Principal {
+    Principal::Manager(Actor {
+        manager_id: manager.id,
+        account_id: manager.account_id,
+        kind: manager.kind,
+        login: manager.login.clone(),
+        session_id: None,
+        restriction: Restriction::Unrestricted,
+    })
 }
 
 /// Mail written by the `file:` transport to `dir`, oldest first, with quoted-printable soft

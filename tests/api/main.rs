@@ -13,5 +13,6 @@ mod cli;
 mod graphql_http;
 mod health;
 mod mail;
+mod organization;
 mod schema;
 mod signin;

@@ -1,0 +1,78 @@
+//! Per-request DataLoaders over `service::batch`: nested fields of many parents are fetched
+//! with one batch each.
+
+use std::collections::HashMap;
+
+use async_graphql::{ErrorExtensions, dataloader::Loader};
+use entity::{manager, portal, team};
+use uuid::Uuid;
+
+use crate::{error::AppError, service::batch, state::AppState};
+
+pub struct Batch(pub AppState);
+
+pub type Loaders = async_graphql::dataloader::DataLoader<Batch>;
+
+pub fn loaders(state: AppState) -> Loaders {
+    async_graphql::dataloader::DataLoader::new(Batch(state), tokio::spawn)
+}
+
+fn gql(err: AppError) -> async_graphql::Error {
+    err.extend()
+}
+
+macro_rules! key {
+    ($name:ident) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $name(pub Uuid);
+    };
+}
+
+key!(TeamById);
+key!(PortalById);
+key!(TeamsOfManager);
+key!(PortalsOfManager);
+key!(ManagersOfTeam);
+key!(SubteamsOf);
+key!(SubportalsOf);
+key!(SubportalsOfTeam);
+
+macro_rules! loader {
+    ($key:ident, $value:ty, $load:path) => {
+        impl Loader<$key> for Batch {
+            type Value = $value;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
+                let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+                Ok($load(&self.0.db, &ids)
+                    .await
+                    .map_err(gql)?
+                    .into_iter()
+                    .map(|(id, value)| ($key(id), value))
+                    .collect())
+            }
+        }
+    };
+}
+
+loader!(TeamById, team::Model, batch::teams_by_id);
+loader!(PortalById, portal::Model, batch::portals_by_id);
+loader!(TeamsOfManager, Vec<team::Model>, batch::teams_of_managers);
+loader!(
+    PortalsOfManager,
+    Vec<portal::Model>,
+    batch::portals_of_managers
+);
+loader!(
+    ManagersOfTeam,
+    Vec<manager::Model>,
+    batch::managers_of_teams
+);
+loader!(SubteamsOf, Vec<team::Model>, batch::subteams);
+loader!(SubportalsOf, Vec<portal::Model>, batch::subportals);
+loader!(
+    SubportalsOfTeam,
+    Vec<portal::Model>,
+    batch::subportals_of_teams
+);

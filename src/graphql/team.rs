@@ -1,0 +1,294 @@
+//! `Team`: teams and sub-teams, their settings, and the team mutations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use chrono::{DateTime, Utc};
+use entity::team;
+
+use super::{
+    Manager, Portal, client,
+    connection::TeamConnection,
+    features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
+    loaders as request_loaders,
+    loaders::{ManagersOfTeam, PortalById, SubportalsOfTeam, SubteamsOf, TeamById},
+    principal,
+    scalars::{parse_id, to_id},
+    state,
+};
+use crate::{
+    error::GqlResultExt,
+    service::{
+        self, features,
+        paging::PageArgs,
+        team::{TeamInput, TeamSet},
+    },
+};
+
+/// A team or sub-team.
+#[derive(Clone)]
+pub struct Team(pub team::Model);
+
+#[Object]
+impl Team {
+    async fn id(&self) -> ID {
+        to_id(self.0.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The team this one is a sub-team of.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        // A team manager sees only its assigned teams, parents included.
+        let actor = principal(ctx).actor().gql()?;
+        let reach = service::access::reach(&state(ctx)?.db, actor).await.gql()?;
+        if !reach.sees(parent) {
+            return Ok(None);
+        }
+        Ok(request_loaders(ctx)?
+            .load_one(TeamById(parent))
+            .await?
+            .map(Team))
+    }
+
+    /// Its sub-teams (for a team manager, those it is assigned to).
+    async fn subteams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Team>> {
+        let actor = principal(ctx).actor().gql()?;
+        let reach = service::access::reach(&state(ctx)?.db, actor).await.gql()?;
+        let teams = request_loaders(ctx)?
+            .load_one(SubteamsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(teams
+            .into_iter()
+            .filter(|t| reach.sees(t.id))
+            .map(Team)
+            .collect())
+    }
+
+    /// The portal the team serves.
+    async fn portal(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Portal>> {
+        let Some(portal) = self.0.portal_id else {
+            return Ok(None);
+        };
+        Ok(request_loaders(ctx)?
+            .load_one(PortalById(portal))
+            .await?
+            .map(Portal))
+    }
+
+    /// The sub-portals of its portal the team serves.
+    async fn subportals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Portal>> {
+        Ok(request_loaders(ctx)?
+            .load_one(SubportalsOfTeam(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Portal)
+            .collect())
+    }
+
+    /// Most reps the team may hold; `null` for no cap.
+    async fn available_logins(&self) -> Option<i32> {
+        self.0.available_logins
+    }
+
+    /// Team managers assigned to this team (a team manager sees only itself here).
+    async fn managers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Manager>> {
+        let principal = principal(ctx);
+        let actor = principal.actor().gql()?;
+        let managers = request_loaders(ctx)?
+            .load_one(ManagersOfTeam(self.0.id))
+            .await?
+            .unwrap_or_default();
+        let company = actor.kind == entity::manager::ManagerKind::Company;
+        Ok(managers
+            .into_iter()
+            .filter(|m| company || m.id == actor.manager_id)
+            .map(Manager)
+            .collect())
+    }
+
+    /// The rights a team manager may use on this team (with its own rights; SPEC 4.4).
+    async fn manager_features(&self) -> ManagerRightSet {
+        features::RightSet::from_bits(self.0.manager_features).into()
+    }
+
+    /// Rep features of its reps, unless a rep overrides them.
+    async fn rep_defaults(&self) -> RepFeatureSet {
+        features::RepFeatureSet::from_bits(self.0.rep_defaults).into()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct TeamQuery;
+
+#[Object]
+impl TeamQuery {
+    /// Teams the caller can see (a team manager: its assigned teams), by creation.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn teams(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Part of the name, any case.")] search: Option<String>,
+        #[graphql(desc = "Only the sub-teams of this team.")] parent_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<TeamConnection> {
+        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let parent = parent_id
+            .map(|p| parse_id("parentId", &p))
+            .transpose()
+            .gql()?;
+        let found =
+            service::team::list(state(ctx)?, principal(ctx), search.as_deref(), parent, page)
+                .await
+                .gql()?;
+        Ok(TeamConnection::from_page(found, |t| t.id, Team))
+    }
+
+    /// One team, if the caller can see it (`NOT_FOUND` otherwise).
+    async fn team(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Team> {
+        let id = parse_id("id", &id).gql()?;
+        service::team::get(state(ctx)?, principal(ctx), id)
+            .await
+            .map(Team)
+            .gql()
+    }
+}
+
+/// What a team is made of. On update, absent fields stay as they are and `null` clears.
+#[derive(InputObject, Default)]
+#[graphql(name = "TeamInput")]
+pub struct TeamInputGql {
+    pub name: Option<String>,
+    /// The parent team (a sub-team); `null` for a top-level team.
+    pub parent_id: MaybeUndefined<ID>,
+    /// The portal the team serves.
+    pub portal_id: MaybeUndefined<ID>,
+    /// Sub-portals of that portal the team serves.
+    pub subportal_ids: Option<Vec<ID>>,
+    /// Most reps the team may hold; `null` for no cap.
+    pub available_logins: MaybeUndefined<i32>,
+}
+
+fn maybe_id(
+    name: &str,
+    value: MaybeUndefined<ID>,
+) -> Result<Option<Option<uuid::Uuid>>, crate::error::AppError> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(None)),
+        MaybeUndefined::Value(id) => parse_id(name, &id).map(|id| Some(Some(id))),
+    }
+}
+
+impl TeamInputGql {
+    fn into_service(self) -> Result<TeamInput, crate::error::AppError> {
+        Ok(TeamInput {
+            name: self.name,
+            parent_id: maybe_id("parentId", self.parent_id)?,
+            portal_id: maybe_id("portalId", self.portal_id)?,
+            subportal_ids: self
+                .subportal_ids
+                .map(|ids| ids.iter().map(|id| parse_id("subportalIds", id)).collect())
+                .transpose()?,
+            available_logins: match self.available_logins {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(n) => Some(Some(n)),
+            },
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct TeamMutation;
+
+#[Object]
+impl TeamMutation {
+    /// Creates a team, or a sub-team with `parentId`.
+    async fn create_team(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "input")] input: TeamInputGql,
+    ) -> async_graphql::Result<Team> {
+        let input = input.into_service().gql()?;
+        service::team::create(state(ctx)?, principal(ctx), client(ctx), input)
+            .await
+            .map(Team)
+            .gql()
+    }
+
+    async fn update_team(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(name = "input")] input: TeamInputGql,
+    ) -> async_graphql::Result<Team> {
+        let id = parse_id("id", &id).gql()?;
+        let input = input.into_service().gql()?;
+        service::team::update(state(ctx)?, principal(ctx), client(ctx), id, input)
+            .await
+            .map(Team)
+            .gql()
+    }
+
+    /// Deletes a team without sub-teams or reps (`CONFLICT` otherwise).
+    async fn delete_team(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let id = parse_id("id", &id).gql()?;
+        service::team::delete(state(ctx)?, principal(ctx), client(ctx), id)
+            .await
+            .map(to_id)
+            .gql()
+    }
+
+    /// Changes which rights team managers may use on this team. Company managers only.
+    async fn update_team_manager_features(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ManagerRightSetPatch,
+    ) -> async_graphql::Result<Team> {
+        let id = parse_id("id", &id).gql()?;
+        service::team::update_set(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            id,
+            TeamSet::ManagerFeatures,
+            input.fields(),
+        )
+        .await
+        .map(Team)
+        .gql()
+    }
+
+    /// Changes the rep features of the team's reps (where a rep does not override them).
+    async fn update_team_rep_defaults(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: RepFeatureSetPatch,
+    ) -> async_graphql::Result<Team> {
+        let id = parse_id("id", &id).gql()?;
+        service::team::update_set(
+            state(ctx)?,
+            principal(ctx),
+            client(ctx),
+            id,
+            TeamSet::RepDefaults,
+            input.fields(),
+        )
+        .await
+        .map(Team)
+        .gql()
+    }
+}

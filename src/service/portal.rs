@@ -1,0 +1,295 @@
+//! Portals and sub-portals. Creating a portal creates its first sub-portal (named like the
+//! portal), and a portal always keeps at least one. Company and API managers manage them; a
+//! team manager sees the portals it is assigned to.
+
+use std::collections::HashSet;
+
+use entity::{manager::ManagerKind, manager_portal, portal, rep_portal, team, team_subportal};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Actor, ClientInfo, Principal},
+    error::AppError,
+    service::{
+        access,
+        audit::{self, AuditActor, AuditEntry},
+        paging::{Page, PageArgs},
+        validate,
+    },
+    state::AppState,
+};
+
+fn entry<'a>(
+    actor: &'a Actor,
+    client: &ClientInfo,
+    action: &'static str,
+    target: Uuid,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        account_id: actor.account_id,
+        actor: AuditActor::of(actor),
+        action,
+        target_type: "portal",
+        target_id: Some(target),
+        before,
+        after,
+        client_address: client.address.clone(),
+    }
+}
+
+async fn assigned_portals(
+    conn: &impl ConnectionTrait,
+    manager_id: Uuid,
+) -> Result<HashSet<Uuid>, AppError> {
+    let ids: Vec<Uuid> = manager_portal::Entity::find()
+        .select_only()
+        .column(manager_portal::Column::PortalId)
+        .filter(manager_portal::Column::ManagerId.eq(manager_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// `portals(first, after)`: the account's portals (sub-portals hang under them); for a team
+/// manager, the portals and sub-portals it is assigned to.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    page: PageArgs,
+) -> Result<Page<portal::Model>, AppError> {
+    let actor = principal.actor()?;
+    let mut query = portal::Entity::find().filter(portal::Column::AccountId.eq(actor.account_id));
+    query = match actor.kind {
+        ManagerKind::Team => query
+            .filter(portal::Column::Id.is_in(assigned_portals(&state.db, actor.manager_id).await?)),
+        _ => query.filter(portal::Column::ParentId.is_null()),
+    };
+    let total = query.clone().count(&state.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(portal::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(portal::Column::Id)
+        .limit(page.first + 1)
+        .all(&state.db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total))
+}
+
+async fn visible(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<portal::Model, AppError> {
+    let found = portal::Entity::find_by_id(id)
+        .filter(portal::Column::AccountId.eq(actor.account_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("portal"))?;
+    if actor.kind == ManagerKind::Team
+        && !assigned_portals(conn, actor.manager_id)
+            .await?
+            .contains(&id)
+    {
+        return Err(AppError::NotFound("portal"));
+    }
+    Ok(found)
+}
+
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<portal::Model, AppError> {
+    visible(&state.db, principal.actor()?, id).await
+}
+
+/// `createPortal`: without `parentId` a portal and its first sub-portal; with it, a
+/// sub-portal of that portal.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    name: &str,
+    parent_id: Option<Uuid>,
+) -> Result<portal::Model, AppError> {
+    let actor = principal.actor()?;
+    access::provisioner(actor)?;
+    let name = validate::name("name", name, 200)?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    if let Some(parent) = parent_id {
+        let parent = visible(&txn, actor, parent).await?;
+        if parent.parent_id.is_some() {
+            return Err(AppError::bad_input(
+                "parentId must be a portal: sub-portals have no sub-portals",
+            ));
+        }
+    }
+    let model = portal::Model {
+        id: Uuid::now_v7(),
+        account_id: actor.account_id,
+        parent_id,
+        name: name.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    portal::Entity::insert(portal::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    let mut after = json!({ "name": model.name, "parentId": parent_id });
+    if parent_id.is_none() {
+        let first = portal::Model {
+            id: Uuid::now_v7(),
+            parent_id: Some(model.id),
+            ..model.clone()
+        };
+        portal::Entity::insert(portal::ActiveModel::from(first.clone()))
+            .exec_without_returning(&txn)
+            .await?;
+        after["firstSubportalId"] = json!(first.id);
+    }
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, "createPortal", model.id, None, Some(after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// `updatePortal`: renames. A sub-portal stays under its portal.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    name: Option<&str>,
+    parent_id: Option<Option<Uuid>>,
+) -> Result<portal::Model, AppError> {
+    let actor = principal.actor()?;
+    access::provisioner(actor)?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let current = visible(&txn, actor, id).await?;
+    if parent_id.is_some_and(|p| p != current.parent_id) {
+        return Err(AppError::bad_input(
+            "a portal cannot change parent: create the sub-portal under the other portal",
+        ));
+    }
+    let Some(name) = name.map(|n| validate::name("name", n, 200)).transpose()? else {
+        return Ok(current);
+    };
+    if name == current.name {
+        return Ok(current);
+    }
+    let mut active: portal::ActiveModel = current.clone().into();
+    active.name = Set(name.clone());
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "updatePortal",
+            id,
+            Some(json!({ "name": current.name })),
+            Some(json!({ "name": name })),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `deletePortal`: refused with `CONFLICT` while a team or rep uses it (or, for a portal, one
+/// of its sub-portals), and for the last sub-portal of a portal. Deleting a portal deletes its
+/// sub-portals.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+) -> Result<Uuid, AppError> {
+    let actor = principal.actor()?;
+    access::provisioner(actor)?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let current = visible(&txn, actor, id).await?;
+    let mut ids = vec![id];
+    match current.parent_id {
+        None => {
+            let children: Vec<Uuid> = portal::Entity::find()
+                .select_only()
+                .column(portal::Column::Id)
+                .filter(portal::Column::ParentId.eq(id))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            ids.extend(children);
+        }
+        Some(parent) => {
+            let siblings = portal::Entity::find()
+                .filter(portal::Column::ParentId.eq(parent))
+                .count(&txn)
+                .await?;
+            if siblings <= 1 {
+                return Err(AppError::Conflict(
+                    "a portal keeps at least one sub-portal".into(),
+                ));
+            }
+        }
+    }
+    let teams = team::Entity::find()
+        .filter(team::Column::PortalId.is_in(ids.clone()))
+        .count(&txn)
+        .await?
+        + team_subportal::Entity::find()
+            .filter(team_subportal::Column::PortalId.is_in(ids.clone()))
+            .count(&txn)
+            .await?;
+    let reps = rep_portal::Entity::find()
+        .filter(rep_portal::Column::PortalId.is_in(ids.clone()))
+        .count(&txn)
+        .await?;
+    if teams > 0 || reps > 0 {
+        return Err(AppError::Conflict(
+            "teams or reps still work in this portal".into(),
+        ));
+    }
+    portal::Entity::delete_many()
+        .filter(
+            Condition::all()
+                .add(portal::Column::Id.is_in(ids.clone()))
+                .add(portal::Column::ParentId.is_not_null()),
+        )
+        .exec(&txn)
+        .await?;
+    portal::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "deletePortal",
+            id,
+            Some(json!({ "name": current.name, "parentId": current.parent_id })),
+            None,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}

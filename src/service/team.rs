@@ -1,0 +1,480 @@
+//! Teams and sub-teams: reading within the caller's reach, creating, editing, deleting, and the
+//! team's `managerFeatures` and `repDefaults`.
+//!
+//! Company and API managers work account-wide. A team manager sees its assigned teams, may
+//! add a sub-team under one of them (and is then assigned to it) or delete a sub-team of one
+//! of them with `addDeleteSubteams` on that parent; team settings are for company and API
+//! managers, `managerFeatures` for company managers only.
+
+use std::collections::HashSet;
+
+use entity::{manager::ManagerKind, manager_team, portal, rep, team, team_subportal};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Actor, ClientInfo, Principal},
+    error::AppError,
+    service::{
+        access::{self, Reach},
+        audit::{self, AuditActor, AuditEntry},
+        features::{Patch, RepFeatureSet, RightSet},
+        paging::{Page, PageArgs, like_pattern},
+        validate,
+    },
+    state::AppState,
+};
+
+fn entry<'a>(
+    actor: &'a Actor,
+    client: &ClientInfo,
+    action: &'static str,
+    target: Uuid,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        account_id: actor.account_id,
+        actor: AuditActor::of(actor),
+        action,
+        target_type: "team",
+        target_id: Some(target),
+        before,
+        after,
+        client_address: client.address.clone(),
+    }
+}
+
+/// `teams(search, parentId, first, after)`: the teams the caller can see.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    search: Option<&str>,
+    parent_id: Option<Uuid>,
+    page: PageArgs,
+) -> Result<Page<team::Model>, AppError> {
+    let actor = principal.actor()?;
+    let mut query = team::Entity::find().filter(team::Column::AccountId.eq(actor.account_id));
+    if let Reach::Teams(ids) = access::reach(&state.db, actor).await? {
+        query = query.filter(team::Column::Id.is_in(ids));
+    }
+    if let Some(parent) = parent_id {
+        query = query.filter(team::Column::ParentId.eq(parent));
+    }
+    if let Some(term) = search.filter(|t| !t.trim().is_empty()) {
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(team::Column::Name))).like(like_pattern(term)),
+        );
+    }
+    let total = query.clone().count(&state.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(team::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(team::Column::Id)
+        .limit(page.first + 1)
+        .all(&state.db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total))
+}
+
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<team::Model, AppError> {
+    access::visible_team(&state.db, principal.actor()?, id).await
+}
+
+/// What `createTeam` and `updateTeam` take (patch semantics for updates).
+#[derive(Clone, Debug, Default)]
+pub struct TeamInput {
+    pub name: Option<String>,
+    /// `Some(None)` clears the parent (update only).
+    pub parent_id: Option<Option<Uuid>>,
+    pub portal_id: Option<Option<Uuid>>,
+    pub subportal_ids: Option<Vec<Uuid>>,
+    pub available_logins: Option<Option<i32>>,
+}
+
+/// Checks the portal and sub-portals a team would serve: the portal is a top-level portal of
+/// the account, the sub-portals are sub-portals of that portal.
+async fn check_portals(
+    conn: &impl ConnectionTrait,
+    account_id: Uuid,
+    portal_id: Option<Uuid>,
+    subportal_ids: &[Uuid],
+) -> Result<(), AppError> {
+    if let Some(portal_id) = portal_id {
+        let portal = portal::Entity::find_by_id(portal_id)
+            .filter(portal::Column::AccountId.eq(account_id))
+            .one(conn)
+            .await?
+            .ok_or(AppError::NotFound("portal"))?;
+        if portal.parent_id.is_some() {
+            return Err(AppError::bad_input(
+                "portalId must be a portal, not a sub-portal",
+            ));
+        }
+    }
+    if subportal_ids.is_empty() {
+        return Ok(());
+    }
+    let Some(portal_id) = portal_id else {
+        return Err(AppError::bad_input("subportalIds need a portalId"));
+    };
+    let unique: HashSet<Uuid> = subportal_ids.iter().copied().collect();
+    let found = portal::Entity::find()
+        .filter(portal::Column::AccountId.eq(account_id))
+        .filter(portal::Column::ParentId.eq(portal_id))
+        .filter(portal::Column::Id.is_in(unique.iter().copied()))
+        .count(conn)
+        .await?;
+    if found != unique.len() as u64 {
+        return Err(AppError::bad_input(
+            "subportalIds must be sub-portals of the team's portal",
+        ));
+    }
+    Ok(())
+}
+
+async fn replace_subportals(
+    conn: &impl ConnectionTrait,
+    team_id: Uuid,
+    subportal_ids: &[Uuid],
+) -> Result<(), AppError> {
+    team_subportal::Entity::delete_many()
+        .filter(team_subportal::Column::TeamId.eq(team_id))
+        .exec(conn)
+        .await?;
+    let unique: HashSet<Uuid> = subportal_ids.iter().copied().collect();
+    if !unique.is_empty() {
+        team_subportal::Entity::insert_many(unique.into_iter().map(|portal_id| {
+            team_subportal::ActiveModel {
+                team_id: Set(team_id),
+                portal_id: Set(portal_id),
+            }
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+fn check_available_logins(value: Option<i32>) -> Result<(), AppError> {
+    match value {
+        Some(n) if n < 0 => Err(AppError::bad_input("availableLogins must not be negative")),
+        _ => Ok(()),
+    }
+}
+
+/// `createTeam`. A top-level team is for company and API managers; a sub-team also for a
+/// team manager with `addDeleteSubteams` on the parent, who is then assigned to it.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    input: TeamInput,
+) -> Result<team::Model, AppError> {
+    let actor = principal.actor()?;
+    let name = validate::name("name", input.name.as_deref().unwrap_or(""), 200)?;
+    let parent_id = input.parent_id.flatten();
+    let portal_id = input.portal_id.flatten();
+    let subportal_ids = input.subportal_ids.unwrap_or_default();
+    let available_logins = input.available_logins.flatten();
+    check_available_logins(available_logins)?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    match parent_id {
+        Some(parent) => {
+            let parent = access::visible_team(&txn, actor, parent).await?;
+            access::require_right(&txn, actor, &parent, "addDeleteSubteams").await?;
+        }
+        None => access::provisioner(actor)?,
+    }
+    if actor.kind == ManagerKind::Team && (portal_id.is_some() || !subportal_ids.is_empty()) {
+        return Err(AppError::Forbidden);
+    }
+    check_portals(&txn, actor.account_id, portal_id, &subportal_ids).await?;
+    let model = team::Model {
+        id: Uuid::now_v7(),
+        account_id: actor.account_id,
+        parent_id,
+        name,
+        portal_id,
+        available_logins,
+        manager_features: RightSet::all().bits(),
+        rep_defaults: RepFeatureSet::none().bits(),
+        created_at: now,
+        updated_at: now,
+    };
+    team::Entity::insert(team::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    replace_subportals(&txn, model.id, &subportal_ids).await?;
+    if actor.kind == ManagerKind::Team {
+        manager_team::Entity::insert(manager_team::ActiveModel {
+            manager_id: Set(actor.manager_id),
+            team_id: Set(model.id),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let after = json!({
+        "name": model.name, "parentId": model.parent_id, "portalId": model.portal_id,
+        "subportalIds": subportal_ids, "availableLogins": model.available_logins,
+    });
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, "createTeam", model.id, None, Some(after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// True when `candidate` is `team` or one of its descendants (a move there would be a cycle).
+async fn is_self_or_descendant(
+    conn: &impl ConnectionTrait,
+    team: Uuid,
+    candidate: Uuid,
+) -> Result<bool, AppError> {
+    let mut current = Some(candidate);
+    let mut seen = HashSet::new();
+    while let Some(id) = current {
+        if id == team {
+            return Ok(true);
+        }
+        if !seen.insert(id) {
+            return Ok(true);
+        }
+        current = team::Entity::find_by_id(id)
+            .select_only()
+            .column(team::Column::ParentId)
+            .into_tuple::<Option<Uuid>>()
+            .one(conn)
+            .await?
+            .flatten();
+    }
+    Ok(false)
+}
+
+/// `updateTeam`: company and API managers. Moving a team under itself or one of its
+/// sub-teams is refused.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    input: TeamInput,
+) -> Result<team::Model, AppError> {
+    let actor = principal.actor()?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let current = access::visible_team(&txn, actor, id).await?;
+    access::provisioner(actor)?;
+    let mut before = Map::new();
+    let mut after = Map::new();
+    let mut active: team::ActiveModel = current.clone().into();
+    if let Some(name) = input.name.as_deref() {
+        let name = validate::name("name", name, 200)?;
+        if name != current.name {
+            before.insert("name".into(), json!(current.name));
+            after.insert("name".into(), json!(name));
+            active.name = Set(name);
+        }
+    }
+    if let Some(parent) = input.parent_id.filter(|p| *p != current.parent_id) {
+        if let Some(parent) = parent {
+            access::visible_team(&txn, actor, parent).await?;
+            if is_self_or_descendant(&txn, id, parent).await? {
+                return Err(AppError::bad_input(
+                    "a team cannot be moved under itself or one of its sub-teams",
+                ));
+            }
+        }
+        before.insert("parentId".into(), json!(current.parent_id));
+        after.insert("parentId".into(), json!(parent));
+        active.parent_id = Set(parent);
+    }
+    if let Some(logins) = input
+        .available_logins
+        .filter(|l| *l != current.available_logins)
+    {
+        check_available_logins(logins)?;
+        before.insert("availableLogins".into(), json!(current.available_logins));
+        after.insert("availableLogins".into(), json!(logins));
+        active.available_logins = Set(logins);
+    }
+    let portal_id = input.portal_id.unwrap_or(current.portal_id);
+    if input.portal_id.is_some() || input.subportal_ids.is_some() {
+        let subportals = match &input.subportal_ids {
+            Some(ids) => ids.clone(),
+            None if portal_id == current.portal_id => current_subportals(&txn, id).await?,
+            None => Vec::new(),
+        };
+        check_portals(&txn, actor.account_id, portal_id, &subportals).await?;
+        let old = current_subportals(&txn, id).await?;
+        if portal_id != current.portal_id
+            || old.iter().collect::<HashSet<_>>() != subportals.iter().collect::<HashSet<_>>()
+        {
+            before.insert("portalId".into(), json!(current.portal_id));
+            before.insert("subportalIds".into(), json!(old));
+            after.insert("portalId".into(), json!(portal_id));
+            after.insert("subportalIds".into(), json!(subportals));
+            active.portal_id = Set(portal_id);
+            replace_subportals(&txn, id, &subportals).await?;
+        }
+    }
+    if after.is_empty() {
+        return Ok(current);
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "updateTeam",
+            id,
+            Some(Value::Object(before)),
+            Some(Value::Object(after)),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+async fn current_subportals(
+    conn: &impl ConnectionTrait,
+    team_id: Uuid,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(team_subportal::Entity::find()
+        .select_only()
+        .column(team_subportal::Column::PortalId)
+        .filter(team_subportal::Column::TeamId.eq(team_id))
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
+/// `deleteTeam`: refused with `CONFLICT` while the team has sub-teams or reps. Top-level
+/// teams: company and API managers; sub-teams also a team manager with `addDeleteSubteams`
+/// on the parent.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+) -> Result<Uuid, AppError> {
+    let actor = principal.actor()?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let current = access::visible_team(&txn, actor, id).await?;
+    match current.parent_id {
+        Some(parent) if actor.kind == ManagerKind::Team => {
+            let parent = access::visible_team(&txn, actor, parent)
+                .await
+                .map_err(|_| AppError::Forbidden)?;
+            access::require_right(&txn, actor, &parent, "addDeleteSubteams").await?;
+        }
+        _ => access::provisioner(actor)?,
+    }
+    let subteams = team::Entity::find()
+        .filter(team::Column::ParentId.eq(id))
+        .count(&txn)
+        .await?;
+    let reps = rep::Entity::find()
+        .filter(rep::Column::TeamId.eq(id))
+        .count(&txn)
+        .await?;
+    if subteams > 0 || reps > 0 {
+        return Err(AppError::Conflict(format!(
+            "the team still has {subteams} sub-team(s) and {reps} rep(s)"
+        )));
+    }
+    team::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "deleteTeam",
+            id,
+            Some(json!({ "name": current.name, "parentId": current.parent_id })),
+            None,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Which feature set of a team a patch changes.
+#[derive(Clone, Copy, Debug)]
+pub enum TeamSet {
+    ManagerFeatures,
+    RepDefaults,
+}
+
+/// `updateTeamManagerFeatures` (company managers) / `updateTeamRepDefaults` (company and API
+/// managers). The dependency rules apply; the audit keeps the fields that changed.
+pub async fn update_set(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    which: TeamSet,
+    patch: Patch,
+) -> Result<team::Model, AppError> {
+    let actor = principal.actor()?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let current = access::visible_team(&txn, actor, id).await?;
+    match which {
+        TeamSet::ManagerFeatures => access::company_only(actor)?,
+        TeamSet::RepDefaults => access::provisioner(actor)?,
+    }
+    let mut active: team::ActiveModel = current.clone().into();
+    let (action, before, after) = match which {
+        TeamSet::ManagerFeatures => {
+            let old = RightSet::from_bits(current.manager_features);
+            let new = old.apply(&patch)?;
+            active.manager_features = Set(new.bits());
+            let (b, a) = RightSet::diff(old, new);
+            ("updateTeamManagerFeatures", b, a)
+        }
+        TeamSet::RepDefaults => {
+            let old = RepFeatureSet::from_bits(current.rep_defaults);
+            let new = old.apply(&patch)?;
+            active.rep_defaults = Set(new.bits());
+            let (b, a) = RepFeatureSet::diff(old, new);
+            ("updateTeamRepDefaults", b, a)
+        }
+    };
+    if after.as_object().is_some_and(Map::is_empty) {
+        return Ok(current);
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, action, id, Some(before), Some(after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}

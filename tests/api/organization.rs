@@ -1,0 +1,610 @@
+//! Managers, teams, portals: rights and their dependency rules, effective permission,
+//! assignments, row scoping, conflicts, audit, and constant query counts.
+
+use std::sync::atomic::Ordering;
+
+use admin_center::auth::Principal;
+use entity::{audit_event, manager::ManagerKind};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+
+use crate::harness::{TestApp, error_code, principal_of};
+
+fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
+    assert!(body["errors"].is_null(), "unexpected errors: {body}");
+    &body["data"][field]
+}
+
+async fn create_team(app: &TestApp, who: &Principal, name: &str, parent: Option<&str>) -> String {
+    let body = app
+        .gql(
+            who,
+            "mutation($n: String!, $p: ID) { createTeam(input: { name: $n, parentId: $p }) { id } }",
+            json!({ "n": name, "p": parent }),
+        )
+        .await;
+    data(&body, "createTeam")["id"].as_str().unwrap().to_owned()
+}
+
+async fn create_team_manager(app: &TestApp, owner: &Principal, login: &str) -> Value {
+    let body = app
+        .gql(
+            owner,
+            "mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Tess Lead\", email: \"tess@example.com\", password: \"Team-Lead-2026\" }) {
+                id kind login loginSettings { forcePasswordChange } } }",
+            json!({ "l": login }),
+        )
+        .await;
+    data(&body, "createTeamManager").clone()
+}
+
+const RIGHTS: &str =
+    "mutation($id: ID!, $r: ManagerRightSetPatch!) { updateManagerRights(id: $id, input: $r) {
+    rights { addDeleteReps sessionReplay exportSessionReplay } } }";
+
+#[tokio::test]
+async fn rights_follow_the_dependency_rules_and_a_rejected_patch_stores_nothing() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.with_company_manager().await;
+    let lead = create_team_manager(&app, &owner, "tess.lead").await;
+    assert_eq!(lead["kind"], "TEAM");
+    assert_eq!(lead["loginSettings"]["forcePasswordChange"], true);
+    let id = lead["id"].as_str().unwrap();
+
+    let rejected = app
+        .gql(
+            &owner,
+            RIGHTS,
+            json!({ "id": id, "r": { "addDeleteReps": true, "exportSessionReplay": true } }),
+        )
+        .await;
+    assert_eq!(error_code(&rejected), Some("DEPENDENCY_VIOLATION"));
+    assert_eq!(
+        rejected["errors"][0]["extensions"]["fields"],
+        json!(["exportSessionReplay"])
+    );
+    let unchanged = app
+        .gql(
+            &owner,
+            "query($id: ID!) { manager(id: $id) { rights { addDeleteReps } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data(&unchanged, "manager")["rights"]["addDeleteReps"],
+        false,
+        "nothing stored"
+    );
+
+    let ok = app
+        .gql(&owner, RIGHTS, json!({ "id": id, "r": { "addDeleteReps": true, "sessionReplay": true, "exportSessionReplay": true } }))
+        .await;
+    assert_eq!(
+        data(&ok, "updateManagerRights")["rights"],
+        json!({ "addDeleteReps": true, "sessionReplay": true, "exportSessionReplay": true })
+    );
+    // Turning the parent off turns the dependent off too.
+    let cascaded = app
+        .gql(
+            &owner,
+            RIGHTS,
+            json!({ "id": id, "r": { "sessionReplay": false } }),
+        )
+        .await;
+    assert_eq!(
+        data(&cascaded, "updateManagerRights")["rights"],
+        json!({ "addDeleteReps": true, "sessionReplay": false, "exportSessionReplay": false })
+    );
+    let event = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("updateManagerRights"))
+        .order_by_desc(audit_event::Column::Id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        event.before,
+        Some(json!({ "sessionReplay": true, "exportSessionReplay": true }))
+    );
+    assert_eq!(
+        event.after,
+        Some(json!({ "sessionReplay": false, "exportSessionReplay": false }))
+    );
+}
+
+#[tokio::test]
+async fn rep_controls_and_rep_defaults_keep_the_rep_feature_rules() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.with_company_manager().await;
+    let lead = create_team_manager(&app, &owner, "tess.lead").await;
+    let controls = "mutation($id: ID!, $p: RepFeatureSetPatch!) { updateManagerRepControls(id: $id, input: $p) {
+        repControls { managementCenterAccess reports } } }";
+    let bad = app
+        .gql(
+            &owner,
+            controls,
+            json!({ "id": lead["id"], "p": { "reports": true } }),
+        )
+        .await;
+    assert_eq!(error_code(&bad), Some("DEPENDENCY_VIOLATION"));
+    let good = app
+        .gql(
+            &owner,
+            controls,
+            json!({ "id": lead["id"], "p": { "reports": true, "managementCenterAccess": true } }),
+        )
+        .await;
+    assert_eq!(
+        data(&good, "updateManagerRepControls")["repControls"],
+        json!({ "managementCenterAccess": true, "reports": true })
+    );
+
+    let team = create_team(&app, &owner, "Support", None).await;
+    let defaults =
+        "mutation($id: ID!, $p: RepFeatureSetPatch!) { updateTeamRepDefaults(id: $id, input: $p) {
+        repDefaults { managementCenterAccess reports sessionReplay exportSessionReplay } } }";
+    let bad = app
+        .gql(&owner, defaults, json!({ "id": team, "p": { "managementCenterAccess": true, "exportSessionReplay": true } }))
+        .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["fields"],
+        json!(["exportSessionReplay"])
+    );
+    let all = app
+        .gql(&owner, defaults, json!({ "id": team, "p": { "managementCenterAccess": true, "reports": true, "sessionReplay": true, "exportSessionReplay": true } }))
+        .await;
+    assert_eq!(
+        data(&all, "updateTeamRepDefaults")["repDefaults"]["exportSessionReplay"],
+        true
+    );
+    let off = app
+        .gql(
+            &owner,
+            defaults,
+            json!({ "id": team, "p": { "managementCenterAccess": false } }),
+        )
+        .await;
+    assert_eq!(
+        data(&off, "updateTeamRepDefaults")["repDefaults"],
+        json!({ "managementCenterAccess": false, "reports": false, "sessionReplay": false, "exportSessionReplay": false }),
+        "the cascade is transitive"
+    );
+}
+
+#[tokio::test]
+async fn effective_rights_need_assignment_own_right_and_team_feature() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.with_company_manager().await;
+    let team = create_team(&app, &owner, "Support", None).await;
+    let other = create_team(&app, &owner, "Sales", None).await;
+    let lead = create_team_manager(&app, &owner, "tess.lead").await;
+    let id = lead["id"].as_str().unwrap();
+    app.gql(
+        &owner,
+        RIGHTS,
+        json!({ "id": id, "r": { "addDeleteReps": true, "changeRepPassword": true } }),
+    )
+    .await;
+    let set = app
+        .gql(&owner, "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { teams { id } } }", json!({ "id": id, "t": [team] }))
+        .await;
+    assert_eq!(
+        data(&set, "setManagerTeams")["teams"],
+        json!([{ "id": team }])
+    );
+
+    let effective = "query($id: ID!, $t: ID!) { manager(id: $id) { effectiveRights(teamId: $t) { addDeleteReps changeRepPassword logOutReps } } }";
+    let on_team = app
+        .gql(&owner, effective, json!({ "id": id, "t": team }))
+        .await;
+    assert_eq!(
+        data(&on_team, "manager")["effectiveRights"],
+        json!({ "addDeleteReps": true, "changeRepPassword": true, "logOutReps": false })
+    );
+    let elsewhere = app
+        .gql(&owner, effective, json!({ "id": id, "t": other }))
+        .await;
+    assert_eq!(
+        data(&elsewhere, "manager")["effectiveRights"],
+        json!({ "addDeleteReps": false, "changeRepPassword": false, "logOutReps": false }),
+        "not assigned: nothing"
+    );
+    app.gql(
+        &owner,
+        "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }",
+        json!({ "t": team }),
+    )
+    .await;
+    let feature_off = app
+        .gql(&owner, effective, json!({ "id": id, "t": team }))
+        .await;
+    assert_eq!(
+        data(&feature_off, "manager")["effectiveRights"],
+        json!({ "addDeleteReps": false, "changeRepPassword": true, "logOutReps": false }),
+        "the team's managerFeatures switch the right off"
+    );
+    let me = app
+        .gql(
+            &owner,
+            "query($t: ID!) { me { effectiveRights(teamId: $t) { addDeleteReps logOutReps } } }",
+            json!({ "t": team }),
+        )
+        .await;
+    assert_eq!(
+        data(&me, "me")["effectiveRights"],
+        json!({ "addDeleteReps": true, "logOutReps": true }),
+        "company managers hold every right"
+    );
+}
+
+#[tokio::test]
+async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.with_company_manager().await;
+    let team = create_team(&app, &owner, "Support", None).await;
+    let hidden = create_team(&app, &owner, "Sales", None).await;
+    let lead = app
+        .insert_manager(
+            created.account.id,
+            ManagerKind::Team,
+            "tess.lead",
+            "Team-Lead-2026",
+        )
+        .await;
+    let as_lead = principal_of(&lead);
+    app.gql(
+        &owner,
+        "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+        json!({ "id": lead.id.to_string(), "t": [team] }),
+    )
+    .await;
+
+    let teams = app
+        .gql(&as_lead, "{ teams { totalCount nodes { id } } }", json!({}))
+        .await;
+    assert_eq!(
+        data(&teams, "teams"),
+        &json!({ "totalCount": 1, "nodes": [{ "id": team }] })
+    );
+    for query in [
+        "query($t: ID!) { team(id: $t) { id } }",
+        "query($t: ID!) { alias: team(id: $t) { id } }",
+        "query($t: ID!) { team(id: $t) { ...F } } fragment F on Team { id name }",
+    ] {
+        let body = app.gql(&as_lead, query, json!({ "t": hidden })).await;
+        assert_eq!(error_code(&body), Some("NOT_FOUND"), "{query}");
+    }
+    let managers = app
+        .gql(
+            &as_lead,
+            "{ managers { totalCount nodes { login } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&managers, "managers"),
+        &json!({ "totalCount": 1, "nodes": [{ "login": "tess.lead" }] })
+    );
+
+    let top = app
+        .gql(
+            &as_lead,
+            "mutation { createTeam(input: { name: \"Rogue\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&top), Some("FORBIDDEN"));
+    let sub = "mutation($p: ID!) { createTeam(input: { name: \"Night shift\", parentId: $p }) { id parent { id } } }";
+    let without_right = app.gql(&as_lead, sub, json!({ "p": team })).await;
+    assert_eq!(error_code(&without_right), Some("FORBIDDEN"));
+    app.gql(
+        &owner,
+        RIGHTS,
+        json!({ "id": lead.id.to_string(), "r": { "addDeleteSubteams": true } }),
+    )
+    .await;
+    let with_right = app.gql(&as_lead, sub, json!({ "p": team })).await;
+    let subteam = data(&with_right, "createTeam")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(data(&with_right, "createTeam")["parent"]["id"], json!(team));
+    let teams = app
+        .gql(&as_lead, "{ teams { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        data(&teams, "teams")["totalCount"],
+        2,
+        "a sub-team it created is assigned to it"
+    );
+    let under_hidden = app.gql(&as_lead, sub, json!({ "p": hidden })).await;
+    assert_eq!(error_code(&under_hidden), Some("NOT_FOUND"));
+
+    // The team's managerFeatures can take the right away again.
+    app.gql(&owner, "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteSubteams: false }) { id } }", json!({ "t": team }))
+        .await;
+    let delete = app
+        .gql(
+            &as_lead,
+            "mutation($t: ID!) { deleteTeam(id: $t) }",
+            json!({ "t": subteam }),
+        )
+        .await;
+    assert_eq!(error_code(&delete), Some("FORBIDDEN"));
+    // Team managers never administer managers, themselves included.
+    let own = app
+        .gql(
+            &as_lead,
+            RIGHTS,
+            json!({ "id": lead.id.to_string(), "r": { "addDeleteReps": true } }),
+        )
+        .await;
+    assert_eq!(error_code(&own), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.with_company_manager().await;
+    let create = "mutation { createApiManager(input: { login: \"robot\", name: \"Robot\", email: \"robot@example.com\", password: \"Robot-Pass-2026\" }) { id kind } }";
+    assert_eq!(
+        error_code(&app.gql(&owner, create, json!({})).await),
+        Some("FORBIDDEN")
+    );
+    admin_center::service::account::set_api_managers_allowed(
+        &app.state.db,
+        admin_center::clock::Clock::now(&app.clock),
+        created.account.id,
+        true,
+    )
+    .await
+    .unwrap();
+    let body = app.gql(&owner, create, json!({})).await;
+    assert_eq!(data(&body, "createApiManager")["kind"], "API");
+    let robot = entity::manager::Entity::find()
+        .filter(entity::manager::Column::Login.eq("robot"))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let as_robot = principal_of(&robot);
+    let team = app
+        .gql(
+            &as_robot,
+            "mutation { createTeam(input: { name: \"Provisioned\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        data(&team, "createTeam")["id"].is_string(),
+        "API managers provision teams"
+    );
+    let touch = app
+        .gql(
+            &as_robot,
+            "mutation($id: ID!) { updateManager(id: $id, input: { name: \"x\" }) { id } }",
+            json!({ "id": created.owner.id.to_string() }),
+        )
+        .await;
+    assert_eq!(error_code(&touch), Some("FORBIDDEN"));
+    let managers = app
+        .gql(&as_robot, "{ managers { totalCount } }", json!({}))
+        .await;
+    assert_eq!(data(&managers, "managers")["totalCount"], 1, "only itself");
+}
+
+#[tokio::test]
+async fn logins_are_unique_across_the_installation_and_the_last_company_manager_stays() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.with_company_manager().await;
+    let (_, stranger) = app.with_company_manager().await;
+    let taken = app
+        .gql(
+            &stranger,
+            "mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Copy\", email: \"c@example.com\", password: \"Copy-Cat-2026\" }) { id } }",
+            json!({ "l": created.owner.login.to_uppercase() }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&taken),
+        Some("CONFLICT"),
+        "another account's login, other case"
+    );
+
+    let last = app
+        .gql(
+            &owner,
+            "mutation($id: ID!) { deleteManager(id: $id) }",
+            json!({ "id": created.owner.id.to_string() }),
+        )
+        .await;
+    assert_eq!(error_code(&last), Some("CONFLICT"));
+    let lead = create_team_manager(&app, &owner, "short.lived").await;
+    let deleted = app
+        .gql(
+            &owner,
+            "mutation($id: ID!) { deleteManager(id: $id) }",
+            json!({ "id": lead["id"] }),
+        )
+        .await;
+    assert_eq!(data(&deleted, "deleteManager"), &lead["id"]);
+    let again = create_team_manager(&app, &owner, "short.lived").await;
+    assert_eq!(
+        again["login"], "short.lived",
+        "a deleted manager's login is free again"
+    );
+    let cross = app
+        .gql(
+            &stranger,
+            "mutation($id: ID!) { deleteManager(id: $id) }",
+            json!({ "id": again["id"] }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&cross),
+        Some("NOT_FOUND"),
+        "nothing crosses accounts"
+    );
+}
+
+#[tokio::test]
+async fn teams_refuse_cycles_and_deletion_with_subteams() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.with_company_manager().await;
+    let top = create_team(&app, &owner, "Top", None).await;
+    let mid = create_team(&app, &owner, "Mid", Some(&top)).await;
+    let low = create_team(&app, &owner, "Low", Some(&mid)).await;
+    let cycle = app
+        .gql(
+            &owner,
+            "mutation($t: ID!, $p: ID!) { updateTeam(id: $t, input: { parentId: $p }) { id } }",
+            json!({ "t": top, "p": low }),
+        )
+        .await;
+    assert_eq!(error_code(&cycle), Some("BAD_USER_INPUT"));
+    let busy = app
+        .gql(
+            &owner,
+            "mutation($t: ID!) { deleteTeam(id: $t) }",
+            json!({ "t": mid }),
+        )
+        .await;
+    assert_eq!(error_code(&busy), Some("CONFLICT"));
+    let tree = app
+        .gql(
+            &owner,
+            "query($t: ID!) { team(id: $t) { subteams { name subteams { name } } } }",
+            json!({ "t": top }),
+        )
+        .await;
+    assert_eq!(
+        data(&tree, "team")["subteams"],
+        json!([{ "name": "Mid", "subteams": [{ "name": "Low" }] }])
+    );
+    let done = app
+        .gql(
+            &owner,
+            "mutation($t: ID!) { deleteTeam(id: $t) }",
+            json!({ "t": low }),
+        )
+        .await;
+    assert_eq!(data(&done, "deleteTeam"), &json!(low));
+    let search = app
+        .gql(
+            &owner,
+            "{ teams(search: \"MI\") { nodes { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&search, "teams")["nodes"], json!([{ "name": "Mid" }]));
+}
+
+#[tokio::test]
+async fn portals_come_with_a_first_subportal_and_are_kept_while_used() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.with_company_manager().await;
+    let body = app
+        .gql(
+            &owner,
+            "mutation { createPortal(input: { name: \"EU\" }) { id subportals { id name } } }",
+            json!({}),
+        )
+        .await;
+    let portal = data(&body, "createPortal");
+    let portal_id = portal["id"].as_str().unwrap().to_owned();
+    let first = portal["subportals"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(portal["subportals"].as_array().unwrap().len(), 1);
+    let last = app
+        .gql(
+            &owner,
+            "mutation($p: ID!) { deletePortal(id: $p) }",
+            json!({ "p": first }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&last),
+        Some("CONFLICT"),
+        "a portal keeps one sub-portal"
+    );
+
+    let team = app
+        .gql(
+            &owner,
+            "mutation($p: ID!, $s: [ID!]) { createTeam(input: { name: \"EU desk\", portalId: $p, subportalIds: $s }) { portal { name } subportals { id } } }",
+            json!({ "p": portal_id, "s": [first] }),
+        )
+        .await;
+    assert_eq!(data(&team, "createTeam")["portal"]["name"], "EU");
+    let wrong = app
+        .gql(
+            &owner,
+            "mutation($p: ID!) { createTeam(input: { name: \"Bad\", portalId: $p }) { id } }",
+            json!({ "p": first }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&wrong),
+        Some("BAD_USER_INPUT"),
+        "a sub-portal is not a portal"
+    );
+    let used = app
+        .gql(
+            &owner,
+            "mutation($p: ID!) { deletePortal(id: $p) }",
+            json!({ "p": portal_id }),
+        )
+        .await;
+    assert_eq!(error_code(&used), Some("CONFLICT"));
+    let list = app
+        .gql(
+            &owner,
+            "{ portals { totalCount nodes { name subportals { name parent { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&list, "portals"),
+        &json!({ "totalCount": 1, "nodes": [{ "name": "EU", "subportals": [{ "name": "EU", "parent": { "name": "EU" } }] }] })
+    );
+}
+
+#[tokio::test]
+async fn listing_managers_costs_the_same_queries_for_5_or_50() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.with_company_manager().await;
+    let mut teams = Vec::new();
+    for i in 0..3 {
+        teams.push(create_team(&app, &owner, &format!("Team {i}"), None).await);
+    }
+    for i in 0..50 {
+        let m = app
+            .insert_manager(
+                created.account.id,
+                ManagerKind::Team,
+                &format!("lead-{i:02}"),
+                "Team-Lead-2026",
+            )
+            .await;
+        app.gql(
+            &owner,
+            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+            json!({ "id": m.id.to_string(), "t": [teams[i % 3]] }),
+        )
+        .await;
+    }
+    let query = "query($n: Int!) { managers(first: $n) { nodes { rights { addDeleteReps } teams { id name } portals { id } } } }";
+    let mut counts = Vec::new();
+    for n in [5, 50] {
+        let before = app.statements.load(Ordering::SeqCst);
+        let body = app.gql(&owner, query, json!({ "n": n })).await;
+        assert_eq!(
+            data(&body, "managers")["nodes"].as_array().unwrap().len(),
+            n
+        );
+        counts.push(app.statements.load(Ordering::SeqCst) - before);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "statements for 5 vs 50 managers: {counts:?}"
+    );
+}
