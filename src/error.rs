@@ -61,6 +61,9 @@ pub enum AppError {
     BadCredentials,
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// Not allowed to change these fields (rep features outside a manager's rep controls).
+    #[error("you may not change: {}", .0.join(", "))]
+    ForbiddenFields(Vec<String>),
     /// What was looked for, e.g. "team". Also answered for rows of other accounts, so ids
     /// cannot be probed across accounts.
     #[error("{0} not found")]
@@ -87,7 +90,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => ErrorCode::Unauthenticated,
-            AppError::Forbidden => ErrorCode::Forbidden,
+            AppError::Forbidden | AppError::ForbiddenFields(_) => ErrorCode::Forbidden,
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::BadUserInput(_) => ErrorCode::BadUserInput,
             AppError::DependencyViolation { .. } => ErrorCode::DependencyViolation,
@@ -131,7 +134,9 @@ impl ErrorExtensions for AppError {
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
             match self {
-                AppError::DependencyViolation { fields } => ext.set("fields", fields.clone()),
+                AppError::DependencyViolation { fields } | AppError::ForbiddenFields(fields) => {
+                    ext.set("fields", fields.clone())
+                }
                 AppError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", *retry_after_secs)
                 }

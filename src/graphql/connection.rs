@@ -3,7 +3,7 @@
 
 use async_graphql::SimpleObject;
 
-use super::{Manager, Portal, Team};
+use super::{Manager, Portal, Rep, Team};
 use crate::service::paging::{Page, encode_cursor};
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -61,3 +61,4 @@ macro_rules! connection {
 connection!(ManagerConnection, ManagerEdge, Manager);
 connection!(TeamConnection, TeamEdge, Team);
 connection!(PortalConnection, PortalEdge, Portal);
+connection!(RepConnection, RepEdge, Rep);

@@ -192,6 +192,42 @@ impl RepFeatureSetPatch {
     }
 }
 
+/// Per-rep overrides: `null` follows the team's `repDefaults`.
+#[derive(SimpleObject, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RepFeatureOverrides {
+    pub management_center_access: Option<bool>,
+    pub reboot_reconnect: Option<bool>,
+    pub reports: Option<bool>,
+    pub multi_session: Option<bool>,
+    pub rep_screen_sharing: Option<bool>,
+    pub session_replay: Option<bool>,
+    pub export_session_replay: Option<bool>,
+    pub file_transfer_send: Option<bool>,
+    pub file_transfer_receive: Option<bool>,
+    pub customer_screen_sharing: Option<bool>,
+}
+
+impl From<features::Overrides> for RepFeatureOverrides {
+    fn from(o: features::Overrides) -> Self {
+        let value = |name: &str| {
+            let bit = features::RepFeatureSet::none().with(name, true).bits();
+            (o.mask & bit != 0).then_some(o.values & bit != 0)
+        };
+        RepFeatureOverrides {
+            management_center_access: value("managementCenterAccess"),
+            reboot_reconnect: value("rebootReconnect"),
+            reports: value("reports"),
+            multi_session: value("multiSession"),
+            rep_screen_sharing: value("repScreenSharing"),
+            session_replay: value("sessionReplay"),
+            export_session_replay: value("exportSessionReplay"),
+            file_transfer_send: value("fileTransferSend"),
+            file_transfer_receive: value("fileTransferReceive"),
+            customer_screen_sharing: value("customerScreenSharing"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,10 +4,17 @@
 use std::collections::HashMap;
 
 use async_graphql::{ErrorExtensions, dataloader::Loader};
-use entity::{manager, portal, team};
+use entity::{manager, portal, rep, team};
 use uuid::Uuid;
 
-use crate::{error::AppError, service::batch, state::AppState};
+use crate::{
+    error::AppError,
+    service::{
+        batch,
+        paging::{Page, PageArgs},
+    },
+    state::AppState,
+};
 
 pub struct Batch(pub AppState);
 
@@ -36,6 +43,7 @@ key!(ManagersOfTeam);
 key!(SubteamsOf);
 key!(SubportalsOf);
 key!(SubportalsOfTeam);
+key!(PortalsOfRep);
 
 macro_rules! loader {
     ($key:ident, $value:ty, $load:path) => {
@@ -76,3 +84,33 @@ loader!(
     Vec<portal::Model>,
     batch::subportals_of_teams
 );
+loader!(PortalsOfRep, Vec<portal::Model>, batch::portals_of_reps);
+
+/// One page of a team's reps; keys asking for the same page are loaded together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RepsOfTeam(pub Uuid, pub PageArgs);
+
+impl Loader<RepsOfTeam> for Batch {
+    type Value = Page<rep::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[RepsOfTeam],
+    ) -> Result<HashMap<RepsOfTeam, Self::Value>, Self::Error> {
+        let mut by_page: HashMap<PageArgs, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_page.entry(key.1).or_default().push(key.0);
+        }
+        let mut loaded = HashMap::new();
+        for (page, teams) in by_page {
+            for (team, reps) in batch::rep_pages(&self.0.db, &teams, page)
+                .await
+                .map_err(gql)?
+            {
+                loaded.insert(RepsOfTeam(team, page), reps);
+            }
+        }
+        Ok(loaded)
+    }
+}

@@ -8,6 +8,7 @@ mod features;
 mod loaders;
 mod manager;
 mod portal;
+mod rep;
 mod scalars;
 mod session;
 mod team;
@@ -17,7 +18,7 @@ use async_graphql::{
     ServerError,
 };
 
-pub use self::{account::Account, manager::Manager, portal::Portal, team::Team};
+pub use self::{account::Account, manager::Manager, portal::Portal, rep::Rep, team::Team};
 use crate::{
     auth::{ClientInfo, Principal},
     config::GraphqlLimits,
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     manager::ManagerQuery,
     team::TeamQuery,
     portal::PortalQuery,
+    rep::RepQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +43,7 @@ pub struct MutationRoot(
     manager::ManagerMutation,
     team::TeamMutation,
     portal::PortalMutation,
+    rep::RepMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

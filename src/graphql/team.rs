@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use entity::team;
 
 use super::{
-    Manager, Portal, client,
-    connection::TeamConnection,
+    Manager, Portal, Rep, client,
+    connection::{RepConnection, TeamConnection},
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
     loaders as request_loaders,
-    loaders::{ManagersOfTeam, PortalById, SubportalsOfTeam, SubteamsOf, TeamById},
+    loaders::{ManagersOfTeam, PortalById, RepsOfTeam, SubportalsOfTeam, SubteamsOf, TeamById},
     principal,
     scalars::{parse_id, to_id},
     state,
@@ -115,6 +115,26 @@ impl Team {
     /// The rights a team manager may use on this team (with its own rights; SPEC 4.4).
     async fn manager_features(&self) -> ManagerRightSet {
         features::RightSet::from_bits(self.0.manager_features).into()
+    }
+
+    /// The team's reps, by creation.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn reps(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<RepConnection> {
+        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let found = request_loaders(ctx)?
+            .load_one(RepsOfTeam(self.0.id, page))
+            .await?
+            .unwrap_or(service::paging::Page {
+                items: Vec::new(),
+                has_next_page: false,
+                total_count: 0,
+            });
+        Ok(RepConnection::from_page(found, |r| r.id, Rep))
     }
 
     /// Rep features of its reps, unless a rep overrides them.

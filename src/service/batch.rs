@@ -4,11 +4,20 @@
 
 use std::collections::HashMap;
 
-use entity::{manager, manager_portal, manager_team, portal, team, team_subportal};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use entity::{
+    manager, manager_portal, manager_team, portal, rep, rep_portal, team, team_subportal,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Statement, Value,
+    sea_query::{Expr, ExprTrait},
+};
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::{
+    error::AppError,
+    service::paging::{Page, PageArgs},
+};
 
 pub async fn teams_by_id(
     db: &DatabaseConnection,
@@ -174,4 +183,96 @@ pub async fn subportals_of_teams(
         &portals,
         |p| p.id,
     ))
+}
+
+/// Portals each rep works in.
+pub async fn portals_of_reps(
+    db: &DatabaseConnection,
+    rep_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<portal::Model>>, AppError> {
+    let links = rep_portal::Entity::find()
+        .filter(rep_portal::Column::RepId.is_in(rep_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let portal_ids: Vec<Uuid> = links.iter().map(|l| l.portal_id).collect();
+    let portals = portals_by_id(db, &portal_ids).await?;
+    Ok(group(
+        rep_ids,
+        links.into_iter().map(|l| (l.rep_id, l.portal_id)),
+        &portals,
+        |p| p.id,
+    ))
+}
+
+/// The same page of reps of each team: one window-function query (the first `first + 1`
+/// reps of every team after the cursor) and one grouped count, for any number of teams.
+pub async fn rep_pages(
+    db: &DatabaseConnection,
+    team_ids: &[Uuid],
+    page: PageArgs,
+) -> Result<HashMap<Uuid, Page<rep::Model>>, AppError> {
+    if team_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = team_ids.iter().map(|id| Value::from(*id)).collect();
+    if let Some(after) = page.after {
+        values.push(Value::from(after));
+    }
+    values.push(Value::from(
+        i64::try_from(page.first + 1).unwrap_or(i64::MAX),
+    ));
+    let placeholder = |n: usize| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    let team_list: Vec<String> = (1..=team_ids.len()).map(placeholder).collect();
+    let mut next = team_ids.len() + 1;
+    let after_clause = if page.after.is_some() {
+        let clause = format!(" AND id > {}", placeholder(next));
+        next += 1;
+        clause
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "SELECT id, account_id, team_id, login, login_key, name, email, screen_name, \
+         password_hash, feature_override_mask, feature_override_values, created_at, updated_at \
+         FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id) AS rn \
+         FROM reps WHERE team_id IN ({}){after_clause}) ranked WHERE rn <= {} ORDER BY team_id, id",
+        team_list.join(", "),
+        placeholder(next),
+    );
+    let rows = rep::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await?;
+    let counts: HashMap<Uuid, i64> = rep::Entity::find()
+        .select_only()
+        .column(rep::Column::TeamId)
+        .column_as(Expr::col(rep::Column::Id).count(), "n")
+        .filter(rep::Column::TeamId.is_in(team_ids.iter().copied()))
+        .group_by(rep::Column::TeamId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut grouped: HashMap<Uuid, Vec<rep::Model>> =
+        team_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        if let Some(list) = grouped.get_mut(&row.team_id) {
+            list.push(row);
+        }
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|(team_id, rows)| {
+            let total = counts.get(&team_id).copied().unwrap_or(0);
+            (
+                team_id,
+                Page::from_rows(rows, page, u64::try_from(total).unwrap_or(0)),
+            )
+        })
+        .collect())
 }

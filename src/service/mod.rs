@@ -10,6 +10,7 @@ pub mod logins;
 pub mod manager;
 pub mod paging;
 pub mod portal;
+pub mod rep;
 pub mod session;
 pub mod team;
 pub mod validate;

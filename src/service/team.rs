@@ -184,14 +184,13 @@ pub async fn create(
     input: TeamInput,
 ) -> Result<team::Model, AppError> {
     let actor = principal.actor()?;
-    let name = validate::name("name", input.name.as_deref().unwrap_or(""), 200)?;
     let parent_id = input.parent_id.flatten();
     let portal_id = input.portal_id.flatten();
     let subportal_ids = input.subportal_ids.unwrap_or_default();
     let available_logins = input.available_logins.flatten();
-    check_available_logins(available_logins)?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
+    // Permission first: a caller who may not add this team learns nothing else.
     match parent_id {
         Some(parent) => {
             let parent = access::visible_team(&txn, actor, parent).await?;
@@ -199,6 +198,8 @@ pub async fn create(
         }
         None => access::provisioner(actor)?,
     }
+    let name = validate::name("name", input.name.as_deref().unwrap_or(""), 200)?;
+    check_available_logins(available_logins)?;
     if actor.kind == ManagerKind::Team && (portal_id.is_some() || !subportal_ids.is_empty()) {
         return Err(AppError::Forbidden);
     }

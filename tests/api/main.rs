@@ -14,5 +14,6 @@ mod graphql_http;
 mod health;
 mod mail;
 mod organization;
+mod reps;
 mod schema;
 mod signin;

@@ -592,7 +592,19 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
         )
         .await;
     }
-    let query = "query($n: Int!) { managers(first: $n) { nodes { rights { addDeleteReps } teams { id name } portals { id } } } }";
+    for (i, team) in teams.iter().enumerate() {
+        for r in 0..12 {
+            app.gql(
+                &owner,
+                "mutation($t: ID!, $l: String!) { createRep(input: { login: $l, name: \"Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }",
+                json!({ "t": team, "l": format!("rep-{i}-{r}") }),
+            )
+            .await;
+        }
+    }
+    // The query the issue names, plus portals and counts.
+    let query = "query($n: Int!) { managers(first: $n) { nodes { rights { addDeleteReps }
+        teams { id reps(first: 10) { totalCount nodes { id } } } portals { id } } } }";
     let mut counts = Vec::new();
     for n in [5, 50] {
         let before = app.statements.load(Ordering::SeqCst);

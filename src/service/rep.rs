@@ -1,0 +1,504 @@
+//! Reps: in exactly one team, working in zero or more portals, with per-rep feature overrides
+//! over the team's `repDefaults`. Company and API managers work account-wide; a team manager
+//! works on reps of its assigned teams within its effective rights (`addDeleteReps`,
+//! `changeRepNameLogin`, `changeRepPassword`) and its `repControls`.
+
+use std::collections::BTreeSet;
+
+use entity::{manager::ManagerKind, manager_portal, portal, rep, rep_portal, team};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func},
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Actor, ClientInfo, Principal, password},
+    error::AppError,
+    service::{
+        access::{self, Reach},
+        audit::{self, AuditActor, AuditEntry},
+        features::{Overrides, Patch, RepFeatureSet},
+        logins,
+        paging::{Page, PageArgs, like_pattern},
+        validate,
+    },
+    state::AppState,
+};
+
+fn entry<'a>(
+    actor: &'a Actor,
+    client: &ClientInfo,
+    action: &'static str,
+    target: Uuid,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        account_id: actor.account_id,
+        actor: AuditActor::of(actor),
+        action,
+        target_type: "rep",
+        target_id: Some(target),
+        before,
+        after,
+        client_address: client.address.clone(),
+    }
+}
+
+/// `reps(teamId, search, first, after)`: reps of the teams the caller can see.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    team_id: Option<Uuid>,
+    search: Option<&str>,
+    page: PageArgs,
+) -> Result<Page<rep::Model>, AppError> {
+    let actor = principal.actor()?;
+    let mut query = rep::Entity::find().filter(rep::Column::AccountId.eq(actor.account_id));
+    if let Some(team_id) = team_id {
+        access::visible_team(&state.db, actor, team_id).await?;
+        query = query.filter(rep::Column::TeamId.eq(team_id));
+    } else if let Reach::Teams(ids) = access::reach(&state.db, actor).await? {
+        query = query.filter(rep::Column::TeamId.is_in(ids));
+    }
+    if let Some(term) = search.filter(|t| !t.trim().is_empty()) {
+        let pattern = like_pattern(term);
+        query = query.filter(
+            Condition::any()
+                .add(rep::Column::LoginKey.like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(rep::Column::Name))).like(&pattern))
+                .add(Expr::expr(Func::lower(Expr::col(rep::Column::Email))).like(&pattern)),
+        );
+    }
+    let total = query.clone().count(&state.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(rep::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(rep::Column::Id)
+        .limit(page.first + 1)
+        .all(&state.db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total))
+}
+
+/// A rep of a team the caller can see, with that team; `NOT_FOUND` otherwise.
+async fn visible(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<(rep::Model, team::Model), AppError> {
+    let found = rep::Entity::find_by_id(id)
+        .filter(rep::Column::AccountId.eq(actor.account_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("rep"))?;
+    let team = access::visible_team(conn, actor, found.team_id)
+        .await
+        .map_err(|_| AppError::NotFound("rep"))?;
+    Ok((found, team))
+}
+
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<rep::Model, AppError> {
+    Ok(visible(&state.db, principal.actor()?, id).await?.0)
+}
+
+/// Checks portal ids: portals of the account; for a team manager, ones it is assigned to.
+async fn check_portals(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    ids: &BTreeSet<Uuid>,
+) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found = portal::Entity::find()
+        .filter(portal::Column::AccountId.eq(actor.account_id))
+        .filter(portal::Column::Id.is_in(ids.iter().copied()))
+        .count(conn)
+        .await?;
+    if found != ids.len() as u64 {
+        return Err(AppError::NotFound("portal"));
+    }
+    if actor.kind == ManagerKind::Team {
+        let assigned = manager_portal::Entity::find()
+            .filter(manager_portal::Column::ManagerId.eq(actor.manager_id))
+            .filter(manager_portal::Column::PortalId.is_in(ids.iter().copied()))
+            .count(conn)
+            .await?;
+        if assigned != ids.len() as u64 {
+            return Err(AppError::NotFound("portal"));
+        }
+    }
+    Ok(())
+}
+
+/// `CONFLICT` when `team` has no login left for one more rep.
+async fn check_capacity(conn: &impl ConnectionTrait, team: &team::Model) -> Result<(), AppError> {
+    if let Some(cap) = team.available_logins {
+        let used = rep::Entity::find()
+            .filter(rep::Column::TeamId.eq(team.id))
+            .count(conn)
+            .await?;
+        if used >= u64::try_from(cap).unwrap_or(0) {
+            return Err(AppError::Conflict(format!(
+                "team `{}` has no available login left ({cap} in use)",
+                team.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn replace_portals(
+    conn: &impl ConnectionTrait,
+    rep_id: Uuid,
+    ids: &BTreeSet<Uuid>,
+) -> Result<(), AppError> {
+    rep_portal::Entity::delete_many()
+        .filter(rep_portal::Column::RepId.eq(rep_id))
+        .exec(conn)
+        .await?;
+    if !ids.is_empty() {
+        rep_portal::Entity::insert_many(ids.iter().map(|portal_id| rep_portal::ActiveModel {
+            rep_id: Set(rep_id),
+            portal_id: Set(*portal_id),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn portals_of(conn: &impl ConnectionTrait, rep_id: Uuid) -> Result<BTreeSet<Uuid>, AppError> {
+    Ok(rep_portal::Entity::find()
+        .select_only()
+        .column(rep_portal::Column::PortalId)
+        .filter(rep_portal::Column::RepId.eq(rep_id))
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// What `createRep` takes (all but `portalIds` required) and `updateRep` patches. `Debug`
+/// leaves the password out.
+#[derive(Clone, Default)]
+pub struct RepInput {
+    pub login: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub screen_name: Option<String>,
+    pub team_id: Option<Uuid>,
+    pub portal_ids: Option<Vec<Uuid>>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for RepInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepInput")
+            .field("login", &self.login)
+            .field("team_id", &self.team_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, AppError> {
+    value
+        .as_deref()
+        .ok_or_else(|| AppError::bad_input(format!("{field} is required")))
+}
+
+/// `createRep`: needs `addDeleteReps` on the team and a free login in it.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    input: RepInput,
+) -> Result<rep::Model, AppError> {
+    let actor = principal.actor()?;
+    // Permission first: a caller who may not add reps here learns nothing else.
+    let team_id = input
+        .team_id
+        .ok_or_else(|| AppError::bad_input("teamId is required"))?;
+    let team = access::visible_team(&state.db, actor, team_id).await?;
+    access::require_right(&state.db, actor, &team, "addDeleteReps").await?;
+    let login = validate::login(required(&input.login, "login")?)?;
+    let name = validate::name("name", required(&input.name, "name")?, 200)?;
+    let email = validate::email(required(&input.email, "email")?)?;
+    let screen_name = match input.screen_name.as_deref() {
+        Some(screen) => validate::name("screenName", screen, 200)?,
+        None => name.clone(),
+    };
+    let password = required(&input.password, "password")?.to_owned();
+    password::check_policy(&password, &login, &name)?;
+    let portal_ids: BTreeSet<Uuid> = input.portal_ids.unwrap_or_default().into_iter().collect();
+    check_portals(&state.db, actor, &portal_ids).await?;
+    let password_hash = state.hasher.hash(password).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    check_capacity(&txn, &team).await?;
+    let model = rep::Model {
+        id: Uuid::now_v7(),
+        account_id: actor.account_id,
+        team_id,
+        login_key: entity::manager::login_key(&login),
+        login,
+        name,
+        email,
+        screen_name,
+        password_hash,
+        feature_override_mask: 0,
+        feature_override_values: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    logins::claim(&txn, &model.login, logins::Owner::Rep, model.id).await?;
+    rep::Entity::insert(rep::ActiveModel::from(model.clone()))
+        .exec_without_returning(&txn)
+        .await?;
+    replace_portals(&txn, model.id, &portal_ids).await?;
+    let after = json!({
+        "login": model.login, "name": model.name, "email": model.email,
+        "screenName": model.screen_name, "teamId": team_id, "portalIds": portal_ids,
+    });
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, "createRep", model.id, None, Some(after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// `updateRep`: identity fields need `changeRepNameLogin`; moving to another team needs
+/// `addDeleteReps` on both teams and a free login in the new one; portals need
+/// `addDeleteReps`. A password is set with `setRepPassword`.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    input: RepInput,
+) -> Result<rep::Model, AppError> {
+    let actor = principal.actor()?;
+    if input.password.is_some() {
+        return Err(AppError::bad_input(
+            "set a rep's password with setRepPassword",
+        ));
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let (current, team) = visible(&txn, actor, id).await?;
+    // Permission first, from the fields the patch names: a caller who may not change them
+    // learns nothing about their values.
+    if input.login.is_some()
+        || input.name.is_some()
+        || input.email.is_some()
+        || input.screen_name.is_some()
+    {
+        access::require_right(&txn, actor, &team, "changeRepNameLogin").await?;
+    }
+    if input.portal_ids.is_some() || input.team_id.is_some_and(|t| t != current.team_id) {
+        access::require_right(&txn, actor, &team, "addDeleteReps").await?;
+    }
+    let mut before = Map::new();
+    let mut after = Map::new();
+    let mut active: rep::ActiveModel = current.clone().into();
+    if let Some(login) = input
+        .login
+        .as_deref()
+        .map(validate::login)
+        .transpose()?
+        .filter(|l| *l != current.login)
+    {
+        logins::rename(&txn, &login, logins::Owner::Rep, id).await?;
+        before.insert("login".into(), json!(current.login));
+        after.insert("login".into(), json!(login));
+        active.login_key = Set(entity::manager::login_key(&login));
+        active.login = Set(login);
+    }
+    for (field, value, old) in [
+        ("name", input.name.as_deref(), current.name.as_str()),
+        ("email", input.email.as_deref(), current.email.as_str()),
+        (
+            "screenName",
+            input.screen_name.as_deref(),
+            current.screen_name.as_str(),
+        ),
+    ] {
+        let Some(value) = value else { continue };
+        let value = if field == "email" {
+            validate::email(value)?
+        } else {
+            validate::name(field, value, 200)?
+        };
+        if value == old {
+            continue;
+        }
+        before.insert(field.into(), json!(old));
+        after.insert(field.into(), json!(value));
+        match field {
+            "name" => active.name = Set(value),
+            "email" => active.email = Set(value),
+            _ => active.screen_name = Set(value),
+        }
+    }
+    if let Some(new_team) = input.team_id.filter(|t| *t != current.team_id) {
+        let target = access::visible_team(&txn, actor, new_team).await?;
+        access::require_right(&txn, actor, &target, "addDeleteReps").await?;
+        check_capacity(&txn, &target).await?;
+        before.insert("teamId".into(), json!(current.team_id));
+        after.insert("teamId".into(), json!(new_team));
+        active.team_id = Set(new_team);
+    }
+    if let Some(portal_ids) = input.portal_ids {
+        let wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
+        let old = portals_of(&txn, id).await?;
+        if wanted != old {
+            check_portals(&txn, actor, &wanted).await?;
+            replace_portals(&txn, id, &wanted).await?;
+            before.insert("portalIds".into(), json!(old));
+            after.insert("portalIds".into(), json!(wanted));
+        }
+    }
+    if after.is_empty() {
+        return Ok(current);
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(
+            actor,
+            client,
+            "updateRep",
+            id,
+            Some(Value::Object(before)),
+            Some(Value::Object(after)),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `setRepPassword`: needs `changeRepPassword`. The audit records that it happened, never the
+/// password.
+pub async fn set_password(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    new_password: String,
+) -> Result<rep::Model, AppError> {
+    let actor = principal.actor()?;
+    let (current, team) = visible(&state.db, actor, id).await?;
+    access::require_right(&state.db, actor, &team, "changeRepPassword").await?;
+    password::check_policy(&new_password, &current.login, &current.name)?;
+    let hash = state.hasher.hash(new_password).await?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let mut active: rep::ActiveModel = current.into();
+    active.password_hash = Set(hash);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, "setRepPassword", id, None, None),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `updateRepFeatures`: a patch on the rep's effective features (dependency rules apply).
+/// Every field it changes, cascades included, must be one the caller may switch (its
+/// `repControls` for a team manager); the changed fields become the rep's overrides.
+pub async fn update_features(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+    patch: Patch,
+) -> Result<rep::Model, AppError> {
+    let actor = principal.actor()?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let (current, team) = visible(&txn, actor, id).await?;
+    let defaults = RepFeatureSet::from_bits(team.rep_defaults);
+    let overrides = Overrides {
+        mask: current.feature_override_mask,
+        values: current.feature_override_values,
+    };
+    let before = overrides.effective(defaults);
+    let (new_overrides, after) = overrides.apply(defaults, &patch)?;
+    let controls = access::rep_controls(&txn, actor, &team).await?;
+    let mut touched: Vec<String> = RepFeatureSet::from_bits(before.bits() ^ after.bits())
+        .iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(name, _)| name.to_owned())
+        .chain(patch.iter().map(|(name, _)| (*name).to_owned()))
+        .filter(|name| !controls.get(name))
+        .collect();
+    if !touched.is_empty() {
+        touched.sort();
+        touched.dedup();
+        return Err(AppError::ForbiddenFields(touched));
+    }
+    if new_overrides == overrides {
+        return Ok(current);
+    }
+    let mut active: rep::ActiveModel = current.into();
+    active.feature_override_mask = Set(new_overrides.mask);
+    active.feature_override_values = Set(new_overrides.values);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    let (b, a) = RepFeatureSet::diff(before, after);
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, "updateRepFeatures", id, Some(b), Some(a)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `deleteRep`: needs `addDeleteReps`; frees the login.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    client: &ClientInfo,
+    id: Uuid,
+) -> Result<Uuid, AppError> {
+    let actor = principal.actor()?;
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    let (current, team) = visible(&txn, actor, id).await?;
+    access::require_right(&txn, actor, &team, "addDeleteReps").await?;
+    logins::release(&txn, id).await?;
+    rep::Entity::delete_by_id(id).exec(&txn).await?;
+    let before = json!({ "login": current.login, "name": current.name, "teamId": current.team_id });
+    audit::record(
+        &txn,
+        now,
+        entry(actor, client, "deleteRep", id, Some(before), None),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
