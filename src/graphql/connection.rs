@@ -3,7 +3,7 @@
 
 use async_graphql::SimpleObject;
 
-use super::{Manager, Portal, Rep, Team};
+use super::{AuditEvent, Manager, Portal, Rep, Team};
 use crate::service::paging::{Page, encode_cursor};
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -62,3 +62,4 @@ connection!(ManagerConnection, ManagerEdge, Manager);
 connection!(TeamConnection, TeamEdge, Team);
 connection!(PortalConnection, PortalEdge, Portal);
 connection!(RepConnection, RepEdge, Rep);
+connection!(AuditEventConnection, AuditEventEdge, AuditEvent);

@@ -3,6 +3,7 @@
 //! schema data when serving, and the caller's `Principal` as request data.
 
 mod account;
+mod audit;
 mod connection;
 mod features;
 mod loaders;
@@ -18,7 +19,9 @@ use async_graphql::{
     ServerError,
 };
 
-pub use self::{account::Account, manager::Manager, portal::Portal, rep::Rep, team::Team};
+pub use self::{
+    account::Account, audit::AuditEvent, manager::Manager, portal::Portal, rep::Rep, team::Team,
+};
 use crate::{
     auth::{ClientInfo, Principal},
     config::GraphqlLimits,
@@ -34,6 +37,7 @@ pub struct QueryRoot(
     team::TeamQuery,
     portal::PortalQuery,
     rep::RepQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

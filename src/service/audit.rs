@@ -3,11 +3,22 @@
 
 use chrono::{DateTime, Utc};
 use entity::audit_event;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{auth::Actor, error::AppError};
+use crate::{
+    auth::{Actor, Principal},
+    error::AppError,
+    service::{
+        access,
+        paging::{Page, PageArgs},
+    },
+    state::AppState,
+};
 
 /// Who did it: a manager (signed in, or proving itself with a mailed token), or the platform
 /// operator at the CLI.
@@ -64,4 +75,35 @@ pub async fn record(
     .exec_without_returning(conn)
     .await?;
     Ok(())
+}
+
+/// `auditEvents(action, targetId, first, after)`: the account's log, newest first. Company
+/// managers only.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    action: Option<&str>,
+    target_id: Option<Uuid>,
+    page: PageArgs,
+) -> Result<Page<audit_event::Model>, AppError> {
+    let actor = principal.actor()?;
+    access::company_only(actor)?;
+    let mut query =
+        audit_event::Entity::find().filter(audit_event::Column::AccountId.eq(actor.account_id));
+    if let Some(action) = action {
+        query = query.filter(audit_event::Column::Action.eq(action));
+    }
+    if let Some(target) = target_id {
+        query = query.filter(audit_event::Column::TargetId.eq(target));
+    }
+    let total = query.clone().count(&state.db).await?;
+    if let Some(after) = page.after {
+        query = query.filter(audit_event::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(audit_event::Column::Id)
+        .limit(page.first + 1)
+        .all(&state.db)
+        .await?;
+    Ok(Page::from_rows(rows, page, total))
 }

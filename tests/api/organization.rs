@@ -620,3 +620,65 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
         "statements for 5 vs 50 managers: {counts:?}"
     );
 }
+
+#[tokio::test]
+async fn audit_events_are_for_company_managers_of_the_account_newest_first() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.with_company_manager().await;
+    let (_, stranger) = app.with_company_manager().await;
+    let team = create_team(&app, &owner, "Support", None).await;
+    app.gql(
+        &owner,
+        "mutation($t: ID!) { updateTeam(id: $t, input: { name: \"Help desk\" }) { id } }",
+        json!({ "t": team }),
+    )
+    .await;
+    let all = app
+        .gql(
+            &owner,
+            "{ auditEvents { totalCount nodes { action actorLogin targetType } } }",
+            json!({}),
+        )
+        .await;
+    let events = data(&all, "auditEvents");
+    assert_eq!(events["totalCount"], 3);
+    assert_eq!(
+        events["nodes"],
+        json!([
+            { "action": "updateTeam", "actorLogin": created.owner.login, "targetType": "team" },
+            { "action": "createTeam", "actorLogin": created.owner.login, "targetType": "team" },
+            { "action": "createAccount", "actorLogin": "operator", "targetType": "account" },
+        ])
+    );
+    let filtered = app
+        .gql(&owner, "query($t: ID!) { auditEvents(action: \"updateTeam\", targetId: $t) { nodes { before after } } }", json!({ "t": team }))
+        .await;
+    assert_eq!(
+        data(&filtered, "auditEvents")["nodes"],
+        json!([{ "before": { "name": "Support" }, "after": { "name": "Help desk" } }])
+    );
+    let theirs = app
+        .gql(&stranger, "{ auditEvents { totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        data(&theirs, "auditEvents")["totalCount"],
+        1,
+        "only its own account's createAccount"
+    );
+    let lead = app
+        .insert_manager(
+            created.account.id,
+            ManagerKind::Team,
+            "tess.lead",
+            "Team-Lead-2026",
+        )
+        .await;
+    let denied = app
+        .gql(
+            &principal_of(&lead),
+            "{ auditEvents { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&denied), Some("FORBIDDEN"));
+}
