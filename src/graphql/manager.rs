@@ -107,6 +107,8 @@ impl Manager {
 
     /// Teams and sub-teams the manager is assigned to.
     async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Team>> {
+        // Beyond the manager itself: a restricted session (which may read `me`) stops here.
+        principal(ctx).actor().gql()?;
         Ok(request_loaders(ctx)?
             .load_one(TeamsOfManager(self.0.id))
             .await?
@@ -118,6 +120,7 @@ impl Manager {
 
     /// Portals and sub-portals the manager is assigned to.
     async fn portals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Portal>> {
+        principal(ctx).actor().gql()?;
         Ok(request_loaders(ctx)?
             .load_one(PortalsOfManager(self.0.id))
             .await?

@@ -52,6 +52,15 @@ async fn first_sign_in_of_a_new_owner_is_restricted_until_the_password_changes()
         .post_graphql_as(&restricted, "{ account { id } }", json!({}))
         .await;
     assert_eq!(error_code(&account), Some("PASSWORD_CHANGE_REQUIRED"));
+    // `me` itself, not what hangs from it.
+    for beyond in ["{ me { teams { id } } }", "{ me { portals { id } } }"] {
+        let (_, body) = app.post_graphql_as(&restricted, beyond, json!({})).await;
+        assert_eq!(
+            error_code(&body),
+            Some("PASSWORD_CHANGE_REQUIRED"),
+            "{beyond}"
+        );
+    }
     let (_, settings) = app
         .post_graphql_as(
             &restricted,
