@@ -2,7 +2,8 @@
 //! else decides.
 //!
 //! - Company managers hold every right on every team of their account.
-//! - API managers provision teams, portals and reps account-wide, and never touch managers.
+//! - API managers provision teams, portals and reps account-wide (they hold the provisioning
+//!   rights, [`API_RIGHTS`], on every team), and never touch managers.
 //! - A team manager sees only the teams it is assigned to (and their reps), and uses right R
 //!   on team T only if assigned to T, its own right R is on, and T's `managerFeatures` R is
 //!   on. It switches rep feature F for a rep of T only if assigned to T and its `repControls`
@@ -82,13 +83,25 @@ pub fn provisioner(actor: &Actor) -> Result<(), AppError> {
     }
 }
 
-/// The rights `manager` may use on `team` (SPEC 4.4): all for company managers; for a team
-/// manager, its rights AND the team's manager features when assigned, none otherwise; none
-/// for API managers (they are not team managers).
+/// The rights of an API manager on every team of its account: those that provision teams and
+/// reps. The others (reports, session replay, …) are for people in the management center.
+pub const API_RIGHTS: &[&str] = &[
+    "addDeleteSubteams",
+    "addDeleteReps",
+    "changeRepNameLogin",
+    "changeRepPassword",
+];
+
+/// The rights `manager` may use on `team` (SPEC 4.4), the one answer both
+/// `Manager.effectiveRights` and every permission check use: all for company managers; the
+/// provisioning rights for API managers; for a team manager, its rights AND the team's
+/// manager features when assigned, none otherwise.
 pub fn effective_rights(manager: &manager::Model, team: &team::Model, assigned: bool) -> RightSet {
     match manager.kind {
         ManagerKind::Company => RightSet::all(),
-        ManagerKind::Api => RightSet::none(),
+        ManagerKind::Api => API_RIGHTS
+            .iter()
+            .fold(RightSet::none(), |set, right| set.with(right, true)),
         ManagerKind::Team if assigned => RightSet::from_bits(manager.rights)
             .intersect(RightSet::from_bits(team.manager_features)),
         ManagerKind::Team => RightSet::none(),
@@ -116,29 +129,27 @@ pub async fn visible_team(
     Ok(team)
 }
 
-/// Checks that the caller may use `right` on `team` (already known to be visible to it).
+/// Checks that the caller may use `right` on `team` (already known to be visible to it),
+/// with exactly what [`effective_rights`] shows.
 pub async fn require_right(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     team: &team::Model,
     right: &'static str,
 ) -> Result<(), AppError> {
-    match actor.kind {
-        ManagerKind::Company | ManagerKind::Api => Ok(()),
-        ManagerKind::Team => {
-            let me = manager::Entity::find_by_id(actor.manager_id)
-                .one(conn)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            let assigned = assigned_teams(conn, actor.manager_id)
-                .await?
-                .contains(&team.id);
-            if effective_rights(&me, team, assigned).get(right) {
-                Ok(())
-            } else {
-                Err(AppError::Forbidden)
-            }
-        }
+    let me = manager::Entity::find_by_id(actor.manager_id)
+        .filter(manager::Column::AccountId.eq(actor.account_id))
+        .one(conn)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let assigned = me.kind == ManagerKind::Team
+        && assigned_teams(conn, actor.manager_id)
+            .await?
+            .contains(&team.id);
+    if effective_rights(&me, team, assigned).get(right) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
     }
 }
 

@@ -9,6 +9,7 @@
 mod harness;
 
 mod account;
+mod authz;
 mod cli;
 mod graphql_http;
 mod health;

@@ -379,6 +379,20 @@ async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
         data(&team, "createTeam")["id"].is_string(),
         "API managers provision teams"
     );
+    // What it may do on a team is exactly what effectiveRights shows: the provisioning rights.
+    let rights = app
+        .gql(
+            &as_robot,
+            "query($t: ID!) { me { effectiveRights(teamId: $t) { addDeleteSubteams addDeleteReps
+                changeRepNameLogin changeRepPassword sessionReplay monthlyReports } } }",
+            json!({ "t": data(&team, "createTeam")["id"] }),
+        )
+        .await;
+    assert_eq!(
+        data(&rights, "me")["effectiveRights"],
+        json!({ "addDeleteSubteams": true, "addDeleteReps": true, "changeRepNameLogin": true,
+                "changeRepPassword": true, "sessionReplay": false, "monthlyReports": false })
+    );
     let touch = app
         .gql(
             &as_robot,

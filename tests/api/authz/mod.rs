@@ -1,0 +1,338 @@
+//! Authorization, table-driven: every query and mutation as every kind of caller, each outcome
+//! exact, and the same again through an alias and (queries) fragments, because no spelling of a
+//! request may reach more than the plain one (SPEC 2, 4.4).
+//!
+//! Not in the table: `login`, `requestPasswordReset` and `resetPassword` are open to anyone,
+//! and `logout`, `changePassword` and `validateEmail` act on a real session; signin.rs covers
+//! all six.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use admin_center::{
+    auth::Principal,
+    clock::Clock,
+    service::{account, logins},
+};
+use entity::{
+    SecretHash,
+    manager::{self, ManagerKind},
+    rep,
+};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::harness::{TestApp, error_code, principal_of};
+
+mod changes;
+mod managers;
+mod queries;
+mod world;
+
+use world::*;
+
+/// Who asks. Account A has teams T, T2 and U and portals P and P2; B is another account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    /// A's company manager.
+    Company,
+    /// B's company manager, on A's rows.
+    OtherCompany,
+    /// Assigned to T (and P) with the rights on, which T allows.
+    TeamWithRight,
+    /// Assigned to T (and P), no rights, no rep controls.
+    TeamWithoutRight,
+    /// Rights on, assigned to T2 (and P), whose `managerFeatures` switch those rights off. Its
+    /// runs target T2.
+    TeamOnT2,
+    /// Rights on, assigned to U (and P2) only.
+    TeamElsewhere,
+    /// A's API manager (A allows API managers).
+    Api,
+}
+
+/// In declaration order: `Fixture::people` is indexed by `caller as usize`.
+const CALLERS: [Caller; 8] = [
+    Caller::Anonymous,
+    Caller::Company,
+    Caller::OtherCompany,
+    Caller::TeamWithRight,
+    Caller::TeamWithoutRight,
+    Caller::TeamOnT2,
+    Caller::TeamElsewhere,
+    Caller::Api,
+];
+
+/// What one caller must get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// `data.<field>` is there and not null, with no error.
+    Data,
+    /// `data.<field>` is null, with no error (`me` when anonymous).
+    Null,
+    /// `errors[0].extensions.code` is exactly this, and `data.<field>` holds nothing.
+    Code(&'static str),
+}
+
+const DATA: Outcome = Outcome::Data;
+const NULL: Outcome = Outcome::Null;
+const UNAUTHENTICATED: Outcome = Outcome::Code("UNAUTHENTICATED");
+const FORBIDDEN: Outcome = Outcome::Code("FORBIDDEN");
+const NOT_FOUND: Outcome = Outcome::Code("NOT_FOUND");
+const BAD_USER_INPUT: Outcome = Outcome::Code("BAD_USER_INPUT");
+const CONFLICT: Outcome = Outcome::Code("CONFLICT");
+
+/// The outcome for each caller of one row.
+#[derive(Clone, Copy, Debug)]
+struct Expect {
+    anonymous: Outcome,
+    company: Outcome,
+    other_company: Outcome,
+    team_with_right: Outcome,
+    team_without_right: Outcome,
+    team_on_t2: Outcome,
+    team_elsewhere: Outcome,
+    api: Outcome,
+}
+
+impl Expect {
+    fn of(&self, caller: Caller) -> Outcome {
+        match caller {
+            Caller::Anonymous => self.anonymous,
+            Caller::Company => self.company,
+            Caller::OtherCompany => self.other_company,
+            Caller::TeamWithRight => self.team_with_right,
+            Caller::TeamWithoutRight => self.team_without_right,
+            Caller::TeamOnT2 => self.team_on_t2,
+            Caller::TeamElsewhere => self.team_elsewhere,
+            Caller::Api => self.api,
+        }
+    }
+}
+
+/// Any signed-in caller, each within its own reach (`account`, the lists).
+const SIGNED_IN: Expect = Expect {
+    anonymous: UNAUTHENTICATED,
+    company: DATA,
+    other_company: DATA,
+    team_with_right: DATA,
+    team_without_right: DATA,
+    team_on_t2: DATA,
+    team_elsewhere: DATA,
+    api: DATA,
+};
+
+/// `me`: `null` rather than an error when anonymous.
+const ME: Expect = Expect {
+    anonymous: NULL,
+    ..SIGNED_IN
+};
+
+/// A row of A that company and API managers reach account-wide and a team manager only when
+/// assigned to it (a team, its reps, a portal).
+const ASSIGNED_OR_ACCOUNT_WIDE: Expect = Expect {
+    other_company: NOT_FOUND,
+    team_elsewhere: NOT_FOUND,
+    ..SIGNED_IN
+};
+
+/// A right on the target team (SPEC 4.4): assigned, its own right on, and the team allows it.
+const NEEDS_RIGHT: Expect = Expect {
+    team_without_right: FORBIDDEN,
+    team_on_t2: FORBIDDEN,
+    ..ASSIGNED_OR_ACCOUNT_WIDE
+};
+
+/// Team settings: company and API managers; a team manager sees its team but may not change it.
+const TEAM_SETTINGS: Expect = Expect {
+    team_with_right: FORBIDDEN,
+    team_without_right: FORBIDDEN,
+    team_on_t2: FORBIDDEN,
+    ..ASSIGNED_OR_ACCOUNT_WIDE
+};
+
+/// Account-wide provisioning in the caller's own account: company and API managers.
+const PROVISIONING: Expect = Expect {
+    anonymous: UNAUTHENTICATED,
+    company: DATA,
+    other_company: DATA,
+    team_with_right: FORBIDDEN,
+    team_without_right: FORBIDDEN,
+    team_on_t2: FORBIDDEN,
+    team_elsewhere: FORBIDDEN,
+    api: DATA,
+};
+
+/// Provisioning on a row of A: B's company manager does not see it.
+const PROVISIONING_IN_A: Expect = Expect {
+    other_company: NOT_FOUND,
+    ..PROVISIONING
+};
+
+/// Company managers, in their own account.
+const COMPANY_ONLY: Expect = Expect {
+    api: FORBIDDEN,
+    ..PROVISIONING
+};
+
+/// Manager administration on a manager of A.
+const MANAGER_ADMIN_IN_A: Expect = Expect {
+    other_company: NOT_FOUND,
+    ..COMPANY_ONLY
+};
+
+/// Only A's company manager sees another manager of A.
+const ONLY_COMPANY_OF_A: Expect = Expect {
+    anonymous: UNAUTHENTICATED,
+    company: DATA,
+    other_company: NOT_FOUND,
+    team_with_right: NOT_FOUND,
+    team_without_right: NOT_FOUND,
+    team_on_t2: NOT_FOUND,
+    team_elsewhere: NOT_FOUND,
+    api: NOT_FOUND,
+};
+
+/// A row that forgot its expectations fails for every caller.
+const UNSET: Expect = Expect {
+    anonymous: Outcome::Code("row has no expectations"),
+    company: Outcome::Code("row has no expectations"),
+    other_company: Outcome::Code("row has no expectations"),
+    team_with_right: Outcome::Code("row has no expectations"),
+    team_without_right: Outcome::Code("row has no expectations"),
+    team_on_t2: Outcome::Code("row has no expectations"),
+    team_elsewhere: Outcome::Code("row has no expectations"),
+    api: Outcome::Code("row has no expectations"),
+};
+
+/// What A's company manager creates just before each run of a row, so that no run depends on
+/// another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fresh {
+    Nothing,
+    /// A team manager of A.
+    TeamManager,
+    /// A top-level team, assigned to the team managers on T and T2 (like T2 for the one on T2).
+    Team,
+    /// A sub-team of the run's team, assigned to the team managers on T and T2.
+    SubTeam,
+    /// A portal, assigned to the team managers on T and T2.
+    Portal,
+    /// A rep of the run's team.
+    Rep,
+}
+
+/// The ids one run works with, as its caller sees the world.
+struct Run {
+    /// The caller itself (A's company manager for the anonymous caller).
+    me: Uuid,
+    /// The team the operation targets: T, or T2 for the team manager on T2.
+    team: Uuid,
+    /// A rep of `team`.
+    rep: Uuid,
+    /// P, which the team managers on T and T2 are assigned to.
+    portal: Uuid,
+    /// A team manager of A that no caller is.
+    bystander: Uuid,
+    /// The run's own target (`Fresh`); nil when the row needs none.
+    fresh: Uuid,
+    /// Unique in the test: logins and names.
+    n: usize,
+}
+
+/// One operation of the API and what each caller must get from it.
+struct Row {
+    name: &'static str,
+    /// Variable definitions, without the parentheses.
+    params: &'static str,
+    /// The root field with its arguments.
+    call: &'static str,
+    /// The field's type, for the fragment forms.
+    on: &'static str,
+    /// The selection on the result; empty for a scalar.
+    select: &'static str,
+    fresh: Fresh,
+    vars: fn(&Run) -> Value,
+    expect: Expect,
+    /// For a connection: exactly the ids the caller must see.
+    scope: Option<fn(&Fixture, Caller) -> Vec<Uuid>>,
+}
+
+fn no_vars(_: &Run) -> Value {
+    json!({})
+}
+
+impl Row {
+    const BASE: Row = Row {
+        name: "",
+        params: "",
+        call: "",
+        on: "",
+        select: "id",
+        fresh: Fresh::Nothing,
+        vars: no_vars,
+        expect: UNSET,
+        scope: None,
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Query,
+    Mutation,
+}
+
+/// How the root field is spelled in the document.
+#[derive(Clone, Copy, Debug)]
+enum Form {
+    Plain,
+    /// `x: field(…)`.
+    Alias,
+    /// `{ ...Root } fragment Root on Query { field(…) { ...Fields } } fragment Fields on T`.
+    NamedFragment,
+    /// `{ ... on Query { field(…) { ... on T { … } } } }`.
+    InlineFragment,
+}
+
+/// The document for `row` in `form`, and the key of its root field under `data`.
+fn document(kind: Kind, row: &Row, form: Form) -> (String, String) {
+    let (keyword, root) = match kind {
+        Kind::Query => ("query", "Query"),
+        Kind::Mutation => ("mutation", "Mutation"),
+    };
+    let params = if row.params.is_empty() {
+        String::new()
+    } else {
+        format!("({})", row.params)
+    };
+    let (call, on, select) = (row.call, row.on, row.select);
+    let selection = if select.is_empty() {
+        String::new()
+    } else {
+        format!(" {{ {select} }}")
+    };
+    let field = call.split('(').next().unwrap_or(call).trim().to_owned();
+    match form {
+        Form::Plain => (format!("{keyword}{params} {{ {call}{selection} }}"), field),
+        Form::Alias => (
+            format!("{keyword}{params} {{ x: {call}{selection} }}"),
+            "x".to_owned(),
+        ),
+        Form::NamedFragment => (
+            format!(
+                "{keyword}{params} {{ ...Root }} \
+                 fragment Root on {root} {{ {call} {{ ...Fields }} }} \
+                 fragment Fields on {on} {{ {select} }}"
+            ),
+            field,
+        ),
+        Form::InlineFragment => (
+            format!(
+                "{keyword}{params} {{ ... on {root} {{ \
+                 {call} {{ ... on {on} {{ {select} }} }} }} }}"
+            ),
+            field,
+        ),
+    }
+}

@@ -1,0 +1,139 @@
+//! Every query, as every caller.
+
+use super::*;
+
+const LIST: &str = "totalCount nodes { id }";
+
+#[tokio::test]
+async fn every_query_answers_each_caller_within_its_reach() {
+    let fixture = fixture().await;
+    let rows = [
+        Row {
+            name: "me",
+            call: "me",
+            on: "Manager",
+            expect: ME,
+            ..Row::BASE
+        },
+        Row {
+            name: "account",
+            call: "account",
+            on: "Account",
+            expect: SIGNED_IN,
+            ..Row::BASE
+        },
+        Row {
+            name: "managers",
+            call: "managers(first: 100)",
+            on: "ManagerConnection",
+            select: LIST,
+            expect: SIGNED_IN,
+            scope: Some(Fixture::visible_managers),
+            ..Row::BASE
+        },
+        Row {
+            name: "manager (the caller itself)",
+            params: "$id: ID!",
+            call: "manager(id: $id)",
+            on: "Manager",
+            vars: |r| json!({ "id": r.me }),
+            expect: SIGNED_IN,
+            ..Row::BASE
+        },
+        Row {
+            name: "manager (another team manager of A)",
+            params: "$id: ID!",
+            call: "manager(id: $id)",
+            on: "Manager",
+            vars: |r| json!({ "id": r.bystander }),
+            expect: ONLY_COMPANY_OF_A,
+            ..Row::BASE
+        },
+        Row {
+            name: "teams",
+            call: "teams(first: 100)",
+            on: "TeamConnection",
+            select: LIST,
+            expect: SIGNED_IN,
+            scope: Some(Fixture::visible_teams),
+            ..Row::BASE
+        },
+        Row {
+            name: "team",
+            params: "$id: ID!",
+            call: "team(id: $id)",
+            on: "Team",
+            vars: |r| json!({ "id": r.team }),
+            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            ..Row::BASE
+        },
+        Row {
+            name: "reps",
+            call: "reps(first: 100)",
+            on: "RepConnection",
+            select: LIST,
+            expect: SIGNED_IN,
+            scope: Some(Fixture::visible_reps),
+            ..Row::BASE
+        },
+        Row {
+            name: "reps (of a team)",
+            params: "$team: ID!",
+            call: "reps(teamId: $team, first: 100)",
+            on: "RepConnection",
+            select: "totalCount",
+            vars: |r| json!({ "team": r.team }),
+            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            ..Row::BASE
+        },
+        Row {
+            name: "rep",
+            params: "$id: ID!",
+            call: "rep(id: $id)",
+            on: "Rep",
+            vars: |r| json!({ "id": r.rep }),
+            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            ..Row::BASE
+        },
+        Row {
+            name: "portals",
+            call: "portals(first: 100)",
+            on: "PortalConnection",
+            select: LIST,
+            expect: SIGNED_IN,
+            scope: Some(Fixture::visible_portals),
+            ..Row::BASE
+        },
+        Row {
+            name: "portal",
+            params: "$id: ID!",
+            call: "portal(id: $id)",
+            on: "Portal",
+            vars: |r| json!({ "id": r.portal }),
+            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            ..Row::BASE
+        },
+        Row {
+            name: "auditEvents",
+            call: "auditEvents(first: 10)",
+            on: "AuditEventConnection",
+            select: "totalCount",
+            expect: COMPANY_ONLY,
+            ..Row::BASE
+        },
+        Row {
+            name: "Manager.effectiveRights (of the caller, on its team)",
+            params: "$team: ID!",
+            call: "me",
+            on: "Manager",
+            select: "effectiveRights(teamId: $team) { addDeleteReps }",
+            vars: |r| json!({ "team": r.team }),
+            expect: Expect {
+                anonymous: NULL,
+                ..ASSIGNED_OR_ACCOUNT_WIDE
+            },
+            ..Row::BASE
+        },
+    ];
+    fixture.check(Kind::Query, &rows).await;
+}
