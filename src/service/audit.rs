@@ -11,7 +11,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, Principal},
+    auth::{Actor, ClientInfo, Principal},
     error::AppError,
     service::{
         access,
@@ -48,6 +48,29 @@ pub struct AuditEntry<'a> {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub client_address: Option<String>,
+}
+
+/// The entry for a change `actor` made to `target` (of `target_type`), with the settings
+/// that changed.
+pub fn entry<'a>(
+    actor: &'a Actor,
+    client: &ClientInfo,
+    target_type: &'static str,
+    action: &'static str,
+    target: Uuid,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        account_id: actor.account_id,
+        actor: AuditActor::of(actor),
+        action,
+        target_type,
+        target_id: Some(target),
+        before,
+        after,
+        client_address: client.address.clone(),
+    }
 }
 
 pub async fn record(

@@ -193,6 +193,18 @@ impl<K: FeatureKind> FeatureSet<K> {
         }
     }
 
+    /// Applies `patch` to a set stored as `bits`: the new bits, and the fields that changed
+    /// before and after (for the audit log).
+    pub fn patch_stored(
+        bits: i64,
+        patch: &[(&'static str, bool)],
+    ) -> Result<(i64, Value, Value), AppError> {
+        let old = Self::from_bits(bits);
+        let new = old.apply(patch)?;
+        let (before, after) = Self::diff(old, new);
+        Ok((new.bits(), before, after))
+    }
+
     /// The fields that differ between two sets, as `{field: value}` before and after: what the
     /// audit log keeps.
     pub fn diff(before: Self, after: Self) -> (Value, Value) {

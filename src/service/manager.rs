@@ -23,8 +23,7 @@ use crate::{
     auth::{Actor, ClientInfo, Principal, password},
     error::AppError,
     service::{
-        access,
-        audit::{self, AuditActor, AuditEntry},
+        access, audit,
         features::{Patch, RepFeatureSet, RightSet},
         logins,
         paging::{Page, PageArgs, like_pattern},
@@ -126,25 +125,8 @@ impl std::fmt::Debug for NewManager {
     }
 }
 
-fn entry<'a>(
-    actor: &'a Actor,
-    client: &ClientInfo,
-    action: &'static str,
-    target: Uuid,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> AuditEntry<'a> {
-    AuditEntry {
-        account_id: actor.account_id,
-        actor: AuditActor::of(actor),
-        action,
-        target_type: "manager",
-        target_id: Some(target),
-        before,
-        after,
-        client_address: client.address.clone(),
-    }
-}
+/// What the audit log calls this module's targets.
+const TARGET: &str = "manager";
 
 /// `createTeamManager` / `createApiManager`: company managers only; API managers only while
 /// the account allows them. New managers must change their password at first sign-in.
@@ -208,7 +190,7 @@ pub async fn create(
     audit::record(
         &txn,
         now,
-        entry(actor, client, action, model.id, None, Some(after)),
+        audit::entry(actor, client, TARGET, action, model.id, None, Some(after)),
     )
     .await?;
     txn.commit().await?;
@@ -272,9 +254,10 @@ pub async fn update(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "updateManager",
             id,
             Some(Value::Object(before)),
@@ -317,7 +300,15 @@ pub async fn delete(
     audit::record(
         &txn,
         now,
-        entry(actor, client, "deleteManager", id, Some(before), None),
+        audit::entry(
+            actor,
+            client,
+            TARGET,
+            "deleteManager",
+            id,
+            Some(before),
+            None,
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -355,17 +346,13 @@ pub async fn update_set(
     let mut active: manager::ActiveModel = current.clone().into();
     let (action, before, after) = match which {
         ManagerSet::Rights => {
-            let old = RightSet::from_bits(current.rights);
-            let new = old.apply(&patch)?;
-            active.rights = Set(new.bits());
-            let (b, a) = RightSet::diff(old, new);
+            let (bits, b, a) = RightSet::patch_stored(current.rights, &patch)?;
+            active.rights = Set(bits);
             ("updateManagerRights", b, a)
         }
         ManagerSet::RepControls => {
-            let old = RepFeatureSet::from_bits(current.rep_controls);
-            let new = old.apply(&patch)?;
-            active.rep_controls = Set(new.bits());
-            let (b, a) = RepFeatureSet::diff(old, new);
+            let (bits, b, a) = RepFeatureSet::patch_stored(current.rep_controls, &patch)?;
+            active.rep_controls = Set(bits);
             ("updateManagerRepControls", b, a)
         }
     };
@@ -377,7 +364,7 @@ pub async fn update_set(
     audit::record(
         &txn,
         now,
-        entry(actor, client, action, id, Some(before), Some(after)),
+        audit::entry(actor, client, TARGET, action, id, Some(before), Some(after)),
     )
     .await?;
     txn.commit().await?;
@@ -433,9 +420,10 @@ pub async fn set_teams(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "setManagerTeams",
             id,
             Some(json!({ "teamIds": before })),
@@ -504,9 +492,10 @@ pub async fn set_portals(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "setManagerPortals",
             id,
             Some(json!({ "portalIds": before })),
@@ -586,16 +575,15 @@ pub async fn update_login_settings(
     audit::record(
         &txn,
         now,
-        AuditEntry {
-            account_id: actor.account_id,
-            actor: AuditActor::of(actor),
-            action: "updateManagerLoginSettings",
-            target_type: "manager",
-            target_id: Some(id),
-            before: Some(Value::Object(before)),
-            after: Some(Value::Object(after)),
-            client_address: client.address.clone(),
-        },
+        audit::entry(
+            actor,
+            client,
+            TARGET,
+            "updateManagerLoginSettings",
+            id,
+            Some(Value::Object(before)),
+            Some(Value::Object(after)),
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -16,33 +16,15 @@ use crate::{
     auth::{Actor, ClientInfo, Principal},
     error::AppError,
     service::{
-        access,
-        audit::{self, AuditActor, AuditEntry},
+        access, audit,
         paging::{Page, PageArgs},
         validate,
     },
     state::AppState,
 };
 
-fn entry<'a>(
-    actor: &'a Actor,
-    client: &ClientInfo,
-    action: &'static str,
-    target: Uuid,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> AuditEntry<'a> {
-    AuditEntry {
-        account_id: actor.account_id,
-        actor: AuditActor::of(actor),
-        action,
-        target_type: "portal",
-        target_id: Some(target),
-        before,
-        after,
-        client_address: client.address.clone(),
-    }
-}
+/// What the audit log calls this module's targets.
+const TARGET: &str = "portal";
 
 async fn assigned_portals(
     conn: &impl ConnectionTrait,
@@ -160,7 +142,15 @@ pub async fn create(
     audit::record(
         &txn,
         now,
-        entry(actor, client, "createPortal", model.id, None, Some(after)),
+        audit::entry(
+            actor,
+            client,
+            TARGET,
+            "createPortal",
+            model.id,
+            None,
+            Some(after),
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -199,9 +189,10 @@ pub async fn update(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "updatePortal",
             id,
             Some(json!({ "name": current.name })),
@@ -280,9 +271,10 @@ pub async fn delete(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "deletePortal",
             id,
             Some(json!({ "name": current.name, "parentId": current.parent_id })),

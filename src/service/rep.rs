@@ -21,7 +21,7 @@ use crate::{
     error::AppError,
     service::{
         access::{self, Reach},
-        audit::{self, AuditActor, AuditEntry},
+        audit,
         features::{Overrides, Patch, RepFeatureSet},
         logins,
         paging::{Page, PageArgs, like_pattern},
@@ -30,25 +30,8 @@ use crate::{
     state::AppState,
 };
 
-fn entry<'a>(
-    actor: &'a Actor,
-    client: &ClientInfo,
-    action: &'static str,
-    target: Uuid,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> AuditEntry<'a> {
-    AuditEntry {
-        account_id: actor.account_id,
-        actor: AuditActor::of(actor),
-        action,
-        target_type: "rep",
-        target_id: Some(target),
-        before,
-        after,
-        client_address: client.address.clone(),
-    }
-}
+/// What the audit log calls this module's targets.
+const TARGET: &str = "rep";
 
 /// `reps(teamId, search, first, after)`: reps of the teams the caller can see.
 pub async fn list(
@@ -275,7 +258,15 @@ pub async fn create(
     audit::record(
         &txn,
         now,
-        entry(actor, client, "createRep", model.id, None, Some(after)),
+        audit::entry(
+            actor,
+            client,
+            TARGET,
+            "createRep",
+            model.id,
+            None,
+            Some(after),
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -381,9 +372,10 @@ pub async fn update(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "updateRep",
             id,
             Some(Value::Object(before)),
@@ -418,7 +410,7 @@ pub async fn set_password(
     audit::record(
         &txn,
         now,
-        entry(actor, client, "setRepPassword", id, None, None),
+        audit::entry(actor, client, TARGET, "setRepPassword", id, None, None),
     )
     .await?;
     txn.commit().await?;
@@ -471,7 +463,15 @@ pub async fn update_features(
     audit::record(
         &txn,
         now,
-        entry(actor, client, "updateRepFeatures", id, Some(b), Some(a)),
+        audit::entry(
+            actor,
+            client,
+            TARGET,
+            "updateRepFeatures",
+            id,
+            Some(b),
+            Some(a),
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -496,7 +496,7 @@ pub async fn delete(
     audit::record(
         &txn,
         now,
-        entry(actor, client, "deleteRep", id, Some(before), None),
+        audit::entry(actor, client, TARGET, "deleteRep", id, Some(before), None),
     )
     .await?;
     txn.commit().await?;

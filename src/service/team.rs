@@ -20,11 +20,11 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, ClientInfo, Principal},
+    auth::{ClientInfo, Principal},
     error::AppError,
     service::{
         access::{self, Reach},
-        audit::{self, AuditActor, AuditEntry},
+        audit,
         features::{Patch, RepFeatureSet, RightSet},
         paging::{Page, PageArgs, like_pattern},
         validate,
@@ -32,25 +32,8 @@ use crate::{
     state::AppState,
 };
 
-fn entry<'a>(
-    actor: &'a Actor,
-    client: &ClientInfo,
-    action: &'static str,
-    target: Uuid,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> AuditEntry<'a> {
-    AuditEntry {
-        account_id: actor.account_id,
-        actor: AuditActor::of(actor),
-        action,
-        target_type: "team",
-        target_id: Some(target),
-        before,
-        after,
-        client_address: client.address.clone(),
-    }
-}
+/// What the audit log calls this module's targets.
+const TARGET: &str = "team";
 
 /// `teams(search, parentId, first, after)`: the teams the caller can see.
 pub async fn list(
@@ -235,7 +218,15 @@ pub async fn create(
     audit::record(
         &txn,
         now,
-        entry(actor, client, "createTeam", model.id, None, Some(after)),
+        audit::entry(
+            actor,
+            client,
+            TARGET,
+            "createTeam",
+            model.id,
+            None,
+            Some(after),
+        ),
     )
     .await?;
     txn.commit().await?;
@@ -343,9 +334,10 @@ pub async fn update(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "updateTeam",
             id,
             Some(Value::Object(before)),
@@ -409,9 +401,10 @@ pub async fn delete(
     audit::record(
         &txn,
         now,
-        entry(
+        audit::entry(
             actor,
             client,
+            TARGET,
             "deleteTeam",
             id,
             Some(json!({ "name": current.name, "parentId": current.parent_id })),
@@ -451,17 +444,13 @@ pub async fn update_set(
     let mut active: team::ActiveModel = current.clone().into();
     let (action, before, after) = match which {
         TeamSet::ManagerFeatures => {
-            let old = RightSet::from_bits(current.manager_features);
-            let new = old.apply(&patch)?;
-            active.manager_features = Set(new.bits());
-            let (b, a) = RightSet::diff(old, new);
+            let (bits, b, a) = RightSet::patch_stored(current.manager_features, &patch)?;
+            active.manager_features = Set(bits);
             ("updateTeamManagerFeatures", b, a)
         }
         TeamSet::RepDefaults => {
-            let old = RepFeatureSet::from_bits(current.rep_defaults);
-            let new = old.apply(&patch)?;
-            active.rep_defaults = Set(new.bits());
-            let (b, a) = RepFeatureSet::diff(old, new);
+            let (bits, b, a) = RepFeatureSet::patch_stored(current.rep_defaults, &patch)?;
+            active.rep_defaults = Set(bits);
             ("updateTeamRepDefaults", b, a)
         }
     };
@@ -473,7 +462,7 @@ pub async fn update_set(
     audit::record(
         &txn,
         now,
-        entry(actor, client, action, id, Some(before), Some(after)),
+        audit::entry(actor, client, TARGET, action, id, Some(before), Some(after)),
     )
     .await?;
     txn.commit().await?;
