@@ -20,8 +20,24 @@ pub struct Batch(pub AppState);
 
 pub type Loaders = async_graphql::dataloader::DataLoader<Batch>;
 
+/// How many times a batch lets the executor run other ready work before it closes.
+const SETTLE_YIELDS: usize = 32;
+
+/// The loaders of one request. A batch closes when the executor has settled rather than after
+/// a fixed 1 ms: a long list resolves its items in slices (`FuturesUnordered` yields every 32
+/// polls), and on a busy machine a slice can outlast any timer, which would split one batch
+/// into several. Each yield lets a resolver that is still runnable register its keys first,
+/// so the number of queries does not depend on load.
 pub fn loaders(state: AppState) -> Loaders {
-    async_graphql::dataloader::DataLoader::new(Batch(state), tokio::spawn)
+    async_graphql::dataloader::DataLoader::new(Batch(state), |batch| {
+        tokio::spawn(async move {
+            for _ in 0..SETTLE_YIELDS {
+                tokio::task::yield_now().await;
+            }
+            batch.await
+        })
+    })
+    .delay(std::time::Duration::ZERO)
 }
 
 fn gql(err: AppError) -> async_graphql::Error {
