@@ -315,6 +315,23 @@ mod tests {
     }
 
     #[test]
+    fn each_rule_refuses_its_dependent_alone() {
+        for (dependent, parent) in DEPENDENCIES {
+            let refused = RepFeatureSet::none().apply(&[(dependent, true)]);
+            assert_eq!(
+                violation(refused),
+                [*dependent],
+                "{dependent} needs {parent}"
+            );
+            let with_parent = rep(&["managementCenterAccess", parent]).apply(&[(dependent, true)]);
+            assert!(
+                with_parent.is_ok_and(|s| s.get(dependent)),
+                "{dependent} with {parent}"
+            );
+        }
+    }
+
+    #[test]
     fn turning_parent_and_dependent_on_together_is_fine() {
         let set = RepFeatureSet::none()
             .apply(&[
