@@ -11,7 +11,7 @@ use super::{
     loaders::{PortalsOfManager, TeamsOfManager},
     principal,
     scalars::{parse_id, to_id},
-    state,
+    state, visible_team,
 };
 use crate::{
     auth::Principal,
@@ -140,10 +140,7 @@ impl Manager {
         team_id: ID,
     ) -> async_graphql::Result<ManagerRightSet> {
         let team_id = parse_id("teamId", &team_id).gql()?;
-        let actor = principal(ctx).actor().gql()?;
-        let team = service::access::visible_team(&state(ctx)?.db, actor, team_id)
-            .await
-            .gql()?;
+        let team = visible_team(ctx, team_id).await?;
         let assigned = request_loaders(ctx)?
             .load_one(TeamsOfManager(self.0.id))
             .await?

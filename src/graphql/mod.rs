@@ -123,6 +123,42 @@ pub(crate) fn loaders<'a>(
     })
 }
 
+/// The teams the caller can see, from the request's loaders: one batched, cached lookup per
+/// request however many nested fields ask.
+pub(crate) async fn caller_reach(
+    ctx: &async_graphql::Context<'_>,
+) -> async_graphql::Result<crate::service::access::Reach> {
+    use crate::service::access::Reach;
+    let actor = principal(ctx).actor().map_err(|e| e.extend())?;
+    if actor.kind != entity::manager::ManagerKind::Team {
+        return Ok(Reach::Account);
+    }
+    let teams = loaders(ctx)?
+        .load_one(loaders::TeamsOfManager(actor.manager_id))
+        .await?
+        .unwrap_or_default();
+    Ok(Reach::Teams(teams.into_iter().map(|t| t.id).collect()))
+}
+
+/// A team the caller can see, from the request's loaders; `NOT_FOUND` otherwise.
+pub(crate) async fn visible_team(
+    ctx: &async_graphql::Context<'_>,
+    team_id: uuid::Uuid,
+) -> async_graphql::Result<entity::team::Model> {
+    let actor = principal(ctx).actor().map_err(|e| e.extend())?;
+    let not_found = || AppError::NotFound("team").extend();
+    let team = loaders(ctx)?
+        .load_one(loaders::TeamById(team_id))
+        .await?
+        .filter(|t| t.account_id == actor.account_id)
+        .ok_or_else(not_found)?;
+    if caller_reach(ctx).await?.sees(team.id) {
+        Ok(team)
+    } else {
+        Err(not_found())
+    }
+}
+
 /// Where the request came from.
 pub(crate) fn client<'a>(ctx: &async_graphql::Context<'a>) -> &'a ClientInfo {
     const UNKNOWN: &ClientInfo = &ClientInfo { address: None };

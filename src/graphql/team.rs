@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::team;
 
 use super::{
-    Manager, Portal, Rep, client,
+    Manager, Portal, Rep, caller_reach, client,
     connection::{RepConnection, TeamConnection},
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
     loaders as request_loaders,
@@ -43,9 +43,7 @@ impl Team {
             return Ok(None);
         };
         // A team manager sees only its assigned teams, parents included.
-        let actor = principal(ctx).actor().gql()?;
-        let reach = service::access::reach(&state(ctx)?.db, actor).await.gql()?;
-        if !reach.sees(parent) {
+        if !caller_reach(ctx).await?.sees(parent) {
             return Ok(None);
         }
         Ok(request_loaders(ctx)?
@@ -56,8 +54,7 @@ impl Team {
 
     /// Its sub-teams (for a team manager, those it is assigned to).
     async fn subteams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Team>> {
-        let actor = principal(ctx).actor().gql()?;
-        let reach = service::access::reach(&state(ctx)?.db, actor).await.gql()?;
+        let reach = caller_reach(ctx).await?;
         let teams = request_loaders(ctx)?
             .load_one(SubteamsOf(self.0.id))
             .await?

@@ -696,3 +696,59 @@ async fn audit_events_are_for_company_managers_of_the_account_newest_first() {
         .await;
     assert_eq!(error_code(&denied), Some("FORBIDDEN"));
 }
+
+#[tokio::test]
+async fn nested_team_fields_and_effective_rights_cost_the_same_for_few_or_many() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.with_company_manager().await;
+    let top = create_team(&app, &owner, "Top", None).await;
+    let mut subteams = Vec::new();
+    for i in 0..12 {
+        subteams.push(create_team(&app, &owner, &format!("Sub {i}"), Some(&top)).await);
+    }
+    let lead = app
+        .insert_manager(
+            created.account.id,
+            ManagerKind::Team,
+            "tess.lead",
+            "Team-Lead-2026",
+        )
+        .await;
+    app.gql(
+        &owner,
+        "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+        json!({ "id": lead.id.to_string(), "t": subteams }),
+    )
+    .await;
+    for i in 0..20 {
+        app.insert_manager(
+            created.account.id,
+            ManagerKind::Team,
+            &format!("lead-{i:02}"),
+            "Team-Lead-2026",
+        )
+        .await;
+    }
+    let as_lead = principal_of(&lead);
+    let count = |who: Principal, query: &'static str, n: usize, vars: Value| {
+        let app = &app;
+        async move {
+            let before = app.statements.load(Ordering::SeqCst);
+            let body = app.gql(&who, query, json!({ "n": n, "t": vars })).await;
+            assert!(body["errors"].is_null(), "{body}");
+            app.statements.load(Ordering::SeqCst) - before
+        }
+    };
+    let teams = "query($n: Int!) { teams(first: $n) { nodes { parent { id } subteams { id } } } }";
+    let few = count(as_lead.clone(), teams, 3, json!(null)).await;
+    let many = count(as_lead.clone(), teams, 12, json!(null)).await;
+    assert_eq!(
+        few, many,
+        "a team manager's teams with parents and sub-teams"
+    );
+
+    let rights = "query($n: Int!, $t: ID!) { managers(first: $n) { nodes { effectiveRights(teamId: $t) { addDeleteReps } } } }";
+    let few = count(owner.clone(), rights, 3, json!(top)).await;
+    let many = count(owner.clone(), rights, 20, json!(top)).await;
+    assert_eq!(few, many, "effectiveRights on a page of managers");
+}
