@@ -294,13 +294,13 @@ impl Config {
             .map(String::into_bytes);
         if session_signing_key
             .as_ref()
-            .is_some_and(|k| k.len() < crate::auth::session_token::MIN_KEY_BYTES)
+            .is_some_and(|k| k.len() < crate::auth::keys::MIN_SECRET_BYTES)
         {
             return Err(ConfigError::Invalid {
                 key: "session_signing_key",
                 message: format!(
                     "must be at least {} bytes",
-                    crate::auth::session_token::MIN_KEY_BYTES
+                    crate::auth::keys::MIN_SECRET_BYTES
                 ),
             });
         }

@@ -5,7 +5,11 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{password::Hasher, plugin::AuthChain, session_token::SessionKeys},
+    auth::{
+        password::Hasher,
+        plugin::AuthChain,
+        session_token::{SessionKeys, SessionTokenPlugin},
+    },
     clock::{SharedClock, SystemClock},
     config::Config,
     error::AppError,
@@ -42,6 +46,12 @@ impl AppState {
                 .unwrap_or_else(Hasher::default_parallelism),
         )
         .await?;
+        // The built-in chain: manager session tokens.
+        let auth = AuthChain::new(vec![Box::new(SessionTokenPlugin::new(
+            db.clone(),
+            session_keys.clone(),
+            clock.clone(),
+        ))]);
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -49,7 +59,7 @@ impl AppState {
             session_keys,
             hasher,
             mailer,
-            auth: AuthChain::builtin(),
+            auth,
             background: Arc::new(tokio::sync::Semaphore::new(64)),
         })
     }

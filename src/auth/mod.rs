@@ -2,6 +2,7 @@
 //! resulting [`Principal`] (and the [`ClientInfo`]) into the GraphQL request data; resolvers and
 //! services read only those, never headers.
 
+pub mod keys;
 pub mod password;
 pub mod plugin;
 pub mod session_token;

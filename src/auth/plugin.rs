@@ -8,7 +8,7 @@ use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use futures_util::future::BoxFuture;
 
 use super::Principal;
-use crate::{error::AppError, state::AppState};
+use crate::error::AppError;
 
 /// What a plugin sees of a request. `Debug` shows header names only: values carry tokens.
 pub struct AuthRequest<'a> {
@@ -46,11 +46,12 @@ pub enum Outcome {
     Reject,
 }
 
+/// One way in. A plugin is built with what it needs (a database handle, keys, the clock) and
+/// sees nothing else of the server.
 pub trait AuthPlugin: Send + Sync {
     fn name(&self) -> &'static str;
     fn authenticate<'a>(
         &'a self,
-        state: &'a AppState,
         request: &'a AuthRequest<'a>,
     ) -> BoxFuture<'a, Result<Outcome, AppError>>;
 }
@@ -77,20 +78,14 @@ impl AuthChain {
         AuthChain(Arc::new(plugins))
     }
 
-    /// The built-in chain: manager session tokens.
-    pub fn builtin() -> Self {
-        AuthChain::new(vec![Box::new(super::session_token::SessionTokenPlugin)])
-    }
-
     /// Runs the plugins in order. No credentials at all is anonymous; a bearer token that no
     /// plugin accepts is rejected rather than silently treated as anonymous.
     pub async fn authenticate(
         &self,
-        state: &AppState,
         request: &AuthRequest<'_>,
     ) -> Result<Result<Principal, Rejection>, AppError> {
         for plugin in self.0.iter() {
-            match plugin.authenticate(state, request).await? {
+            match plugin.authenticate(request).await? {
                 Outcome::Pass => continue,
                 Outcome::Accept(principal) => return Ok(Ok(principal)),
                 Outcome::Reject => return Ok(Err(Rejection::InvalidToken)),

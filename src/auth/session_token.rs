@@ -2,28 +2,25 @@
 //! was issued here; the row decides whether it is still good, so logout, a password change or
 //! a reset ends a session on the very next request.
 
-use base64::{Engine, engine::general_purpose::STANDARD};
 use chrono::{DateTime, Utc};
-use entity::{manager, session, signing_key};
+use entity::{manager, session};
 use futures_util::future::BoxFuture;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Actor, Principal,
+    Actor, Principal, keys,
     plugin::{AuthPlugin, AuthRequest, Outcome},
 };
-use crate::{error::AppError, state::AppState};
+use crate::{clock::SharedClock, error::AppError};
 
 const ISSUER: &str = "admin-center";
 /// Marks session tokens apart from OAuth access tokens (`typ: at+jwt`), which are signed with
 /// other keys and have their own plugin.
 const TOKEN_USE: &str = "session";
 const KEY_PURPOSE: &str = "session";
-pub const MIN_KEY_BYTES: usize = 32;
 
 #[derive(Clone)]
 pub struct SessionKeys {
@@ -45,45 +42,18 @@ impl SessionKeys {
         }
     }
 
-    /// The configured key, else the one stored in the database, else a new random one stored
-    /// for every replica to share. Two replicas racing on an empty table both end up with the
-    /// row that won the insert.
+    /// The configured key, else the one shared through the database ([`keys::shared_secret`]).
     pub async fn load(
         db: &DatabaseConnection,
         configured: Option<&[u8]>,
         now: DateTime<Utc>,
     ) -> Result<Self, AppError> {
-        if let Some(secret) = configured {
-            return Ok(Self::from_secret(secret));
+        match configured {
+            Some(secret) => Ok(Self::from_secret(secret)),
+            None => Ok(Self::from_secret(
+                &keys::shared_secret(db, KEY_PURPOSE, "HS256", now).await?,
+            )),
         }
-        if let Some(stored) = signing_key::Entity::find_by_id(KEY_PURPOSE).one(db).await? {
-            return Self::from_stored(&stored);
-        }
-        let mut secret = [0u8; MIN_KEY_BYTES];
-        rand::rng().fill_bytes(&mut secret);
-        let inserted = signing_key::Entity::insert(signing_key::ActiveModel {
-            purpose: Set(KEY_PURPOSE.to_owned()),
-            algorithm: Set("HS256".to_owned()),
-            secret: Set(entity::SecretHash(STANDARD.encode(secret))),
-            created_at: Set(now),
-        })
-        .exec_without_returning(db)
-        .await;
-        if inserted.is_ok() {
-            return Ok(Self::from_secret(&secret));
-        }
-        let stored = signing_key::Entity::find_by_id(KEY_PURPOSE)
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::internal(std::io::Error::other("session key vanished")))?;
-        Self::from_stored(&stored)
-    }
-
-    fn from_stored(stored: &signing_key::Model) -> Result<Self, AppError> {
-        let secret = STANDARD
-            .decode(&stored.secret.0)
-            .map_err(AppError::internal)?;
-        Ok(Self::from_secret(&secret))
     }
 }
 
@@ -138,7 +108,17 @@ fn verify(keys: &SessionKeys, token: &str, now: DateTime<Utc>) -> Verdict {
 }
 
 /// The plugin for manager session tokens.
-pub struct SessionTokenPlugin;
+pub struct SessionTokenPlugin {
+    db: DatabaseConnection,
+    keys: SessionKeys,
+    clock: SharedClock,
+}
+
+impl SessionTokenPlugin {
+    pub fn new(db: DatabaseConnection, keys: SessionKeys, clock: SharedClock) -> Self {
+        SessionTokenPlugin { db, keys, clock }
+    }
+}
 
 impl AuthPlugin for SessionTokenPlugin {
     fn name(&self) -> &'static str {
@@ -147,22 +127,21 @@ impl AuthPlugin for SessionTokenPlugin {
 
     fn authenticate<'a>(
         &'a self,
-        state: &'a AppState,
         request: &'a AuthRequest<'a>,
     ) -> BoxFuture<'a, Result<Outcome, AppError>> {
         Box::pin(async move {
             let Some(token) = request.bearer() else {
                 return Ok(Outcome::Pass);
             };
-            let now = state.clock.now();
-            let claims = match verify(&state.session_keys, token, now) {
+            let now = self.clock.now();
+            let claims = match verify(&self.keys, token, now) {
                 Verdict::NotOurs => return Ok(Outcome::Pass),
                 Verdict::Invalid => return Ok(Outcome::Reject),
                 Verdict::Valid(claims) => claims,
             };
             let Some((session, Some(manager))) = session::Entity::find_by_id(claims.sid)
                 .find_also_related(manager::Entity)
-                .one(&state.db)
+                .one(&self.db)
                 .await?
             else {
                 return Ok(Outcome::Reject);

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::account;
 
-use super::{principal, scalars::to_id, state};
+use super::{scalars::to_id, scope};
 use crate::{error::GqlResultExt, service};
 
 /// A customer company. Everything a manager sees belongs to its account.
@@ -37,9 +37,9 @@ pub struct AccountQuery;
 impl AccountQuery {
     /// The signed-in manager's account. `UNAUTHENTICATED` for anonymous callers.
     async fn account(&self, ctx: &Context<'_>) -> async_graphql::Result<Account> {
-        let actor = principal(ctx).actor().gql()?;
-        let state = state(ctx)?;
-        service::account::get(&state.db, actor.account_id)
+        let scope = scope(ctx)?;
+        let actor = scope.access().actor().gql()?;
+        service::account::get(scope.access().db(), actor.account_id)
             .await
             .map(Account)
             .gql()

@@ -6,9 +6,8 @@ use entity::audit_event;
 
 use super::{
     connection::AuditEventConnection,
-    principal,
     scalars::{parse_id, to_id},
-    state,
+    scope, state,
 };
 use crate::{error::GqlResultExt, service, service::paging::PageArgs};
 
@@ -85,8 +84,9 @@ impl AuditQuery {
             .map(|t| parse_id("targetId", &t))
             .transpose()
             .gql()?;
+        let scope = scope(ctx)?;
         let found =
-            service::audit::list(state(ctx)?, principal(ctx), action.as_deref(), target, page)
+            service::audit::list(state(ctx)?, scope.access(), action.as_deref(), target, page)
                 .await
                 .gql()?;
         Ok(AuditEventConnection::from_page(found, |e| e.id, AuditEvent))

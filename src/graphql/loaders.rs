@@ -1,5 +1,7 @@
-//! Per-request DataLoaders over `service::batch`: nested fields of many parents are fetched
-//! with one batch each.
+//! DataLoaders over `service::batch`, built per caller: nested fields of many parents are
+//! fetched with one batch each, and every batch keeps only what the caller's reach allows
+//! (`service::access::Reach`), whatever parent asked. A batch for a caller that may not read
+//! (anonymous, restricted session) fails with that caller's error.
 
 use std::collections::HashMap;
 
@@ -10,26 +12,32 @@ use uuid::Uuid;
 use crate::{
     error::AppError,
     service::{
+        access::{Access, Reach},
         batch,
         paging::{Page, PageArgs},
     },
-    state::AppState,
 };
 
-pub struct Batch(pub AppState);
+pub struct Batch(Access);
+
+impl Batch {
+    async fn reach(&self) -> Result<std::sync::Arc<Reach>, async_graphql::Error> {
+        self.0.reach().await.map_err(gql)
+    }
+}
 
 pub type Loaders = async_graphql::dataloader::DataLoader<Batch>;
 
 /// How many times a batch lets the executor run other ready work before it closes.
 const SETTLE_YIELDS: usize = 32;
 
-/// The loaders of one request. A batch closes when the executor has settled rather than after
+/// The loaders of one caller. A batch closes when the executor has settled rather than after
 /// a fixed 1 ms: a long list resolves its items in slices (`FuturesUnordered` yields every 32
 /// polls), and on a busy machine a slice can outlast any timer, which would split one batch
 /// into several. Each yield lets a resolver that is still runnable register its keys first,
 /// so the number of queries does not depend on load.
-pub fn loaders(state: AppState) -> Loaders {
-    async_graphql::dataloader::DataLoader::new(Batch(state), |batch| {
+pub fn loaders(access: Access) -> Loaders {
+    async_graphql::dataloader::DataLoader::new(Batch(access), |batch| {
         tokio::spawn(async move {
             for _ in 0..SETTLE_YIELDS {
                 tokio::task::yield_now().await;
@@ -61,46 +69,86 @@ key!(SubportalsOf);
 key!(SubportalsOfTeam);
 key!(PortalsOfRep);
 
+/// A loader of `$key -> $value` through `$load`, keeping what `$sees` allows.
 macro_rules! loader {
-    ($key:ident, $value:ty, $load:path) => {
+    ($key:ident, $value:ty, $load:path, $sees:ident) => {
         impl Loader<$key> for Batch {
             type Value = $value;
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
+                let reach = self.reach().await?;
                 let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-                Ok($load(&self.0.db, &ids)
+                Ok($load(self.0.db(), &ids)
                     .await
                     .map_err(gql)?
                     .into_iter()
-                    .map(|(id, value)| ($key(id), value))
+                    .filter_map(|(id, value)| {
+                        Visible::keep(value, |row| reach.$sees(row)).map(|v| ($key(id), v))
+                    })
                     .collect())
             }
         }
     };
 }
 
-loader!(TeamById, team::Model, batch::teams_by_id);
-loader!(PortalById, portal::Model, batch::portals_by_id);
-loader!(TeamsOfManager, Vec<team::Model>, batch::teams_of_managers);
+/// Filtering of one loaded value: a row is kept or dropped, a list keeps its visible rows.
+trait Visible<T>: Sized {
+    fn keep(self, sees: impl Fn(&T) -> bool) -> Option<Self>;
+}
+
+impl<T> Visible<T> for T {
+    fn keep(self, sees: impl Fn(&T) -> bool) -> Option<Self> {
+        sees(&self).then_some(self)
+    }
+}
+
+impl<T> Visible<T> for Vec<T> {
+    fn keep(mut self, sees: impl Fn(&T) -> bool) -> Option<Self> {
+        self.retain(|row| sees(row));
+        Some(self)
+    }
+}
+
+loader!(TeamById, team::Model, batch::teams_by_id, sees_team);
+loader!(PortalById, portal::Model, batch::portals_by_id, sees_portal);
+loader!(
+    TeamsOfManager,
+    Vec<team::Model>,
+    batch::teams_of_managers,
+    sees_team
+);
 loader!(
     PortalsOfManager,
     Vec<portal::Model>,
-    batch::portals_of_managers
+    batch::portals_of_managers,
+    sees_portal
 );
 loader!(
     ManagersOfTeam,
     Vec<manager::Model>,
-    batch::managers_of_teams
+    batch::managers_of_teams,
+    sees_manager
 );
-loader!(SubteamsOf, Vec<team::Model>, batch::subteams);
-loader!(SubportalsOf, Vec<portal::Model>, batch::subportals);
+loader!(SubteamsOf, Vec<team::Model>, batch::subteams, sees_team);
+loader!(
+    SubportalsOf,
+    Vec<portal::Model>,
+    batch::subportals,
+    sees_portal
+);
 loader!(
     SubportalsOfTeam,
     Vec<portal::Model>,
-    batch::subportals_of_teams
+    batch::subportals_of_teams,
+    sees_portal
 );
-loader!(PortalsOfRep, Vec<portal::Model>, batch::portals_of_reps);
+loader!(
+    PortalsOfRep,
+    Vec<portal::Model>,
+    batch::portals_of_reps,
+    sees_portal
+);
 
 /// One page of a team's reps; keys asking for the same page are loaded together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -114,13 +162,16 @@ impl Loader<RepsOfTeam> for Batch {
         &self,
         keys: &[RepsOfTeam],
     ) -> Result<HashMap<RepsOfTeam, Self::Value>, Self::Error> {
+        let reach = self.reach().await?;
         let mut by_page: HashMap<PageArgs, Vec<Uuid>> = HashMap::new();
-        for key in keys {
+        // Only teams the caller sees, and (in the query) only reps of its account: a `Team`
+        // is only ever built for a visible team, but a loader does not trust its callers.
+        for key in keys.iter().filter(|k| reach.sees_team_id(k.0)) {
             by_page.entry(key.1).or_default().push(key.0);
         }
         let mut loaded = HashMap::new();
         for (page, teams) in by_page {
-            for (team, reps) in batch::rep_pages(&self.0.db, &teams, page)
+            for (team, reps) in batch::rep_pages(self.0.db(), reach.account_id, &teams, page)
                 .await
                 .map_err(gql)?
             {

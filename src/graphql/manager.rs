@@ -4,18 +4,16 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use entity::manager::{self, ManagerKind as StoredKind};
 
 use super::{
-    Portal, Team, client,
+    Portal, Scope, Team, client,
     connection::ManagerConnection,
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
-    loaders as request_loaders,
-    loaders::{PortalsOfManager, TeamsOfManager},
-    principal,
+    loaders::{PortalsOfManager, TeamById, TeamsOfManager},
+    mutation_scope,
     scalars::{parse_id, to_id},
-    state, visible_team,
+    scope, state,
 };
 use crate::{
-    auth::Principal,
-    error::GqlResultExt,
+    error::{AppError, GqlResultExt},
     service::{
         self, features,
         manager::{ManagerPatch, ManagerSet, NewManager},
@@ -55,9 +53,9 @@ pub struct LoginSettings {
     pub force_validation_prompt: bool,
 }
 
-/// A manager of the account.
+/// A manager of the account, with the scope it was reached in.
 #[derive(Clone)]
-pub struct Manager(pub manager::Model);
+pub struct Manager(pub manager::Model, pub Scope);
 
 #[Object]
 impl Manager {
@@ -105,43 +103,35 @@ impl Manager {
         features::RepFeatureSet::from_bits(self.0.rep_controls).into()
     }
 
-    /// Teams and sub-teams the manager is assigned to.
-    async fn teams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Team>> {
-        // Beyond the manager itself: a restricted session (which may read `me`) stops here.
-        principal(ctx).actor().gql()?;
-        Ok(request_loaders(ctx)?
-            .load_one(TeamsOfManager(self.0.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Team)
-            .collect())
+    /// Teams and sub-teams the manager is assigned to. (Beyond the manager itself: a
+    /// restricted session, which may read `me`, gets its restriction's error here.)
+    async fn teams(&self) -> async_graphql::Result<Vec<Team>> {
+        let found = self.1.loaders().load_one(TeamsOfManager(self.0.id)).await?;
+        Ok(self.1.teams(found))
     }
 
     /// Portals and sub-portals the manager is assigned to.
-    async fn portals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Portal>> {
-        principal(ctx).actor().gql()?;
-        Ok(request_loaders(ctx)?
+    async fn portals(&self) -> async_graphql::Result<Vec<Portal>> {
+        let found = self
+            .1
+            .loaders()
             .load_one(PortalsOfManager(self.0.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Portal)
-            .collect())
+            .await?;
+        Ok(self.1.portals(found))
     }
 
     /// What this manager may use on `teamId` (SPEC 4.4): every right for a company manager;
     /// for a team manager, its rights that the team's `managerFeatures` also allow, if it is
     /// assigned to the team, else none; none for an API manager. The server enforces exactly
     /// this.
-    async fn effective_rights(
-        &self,
-        ctx: &Context<'_>,
-        team_id: ID,
-    ) -> async_graphql::Result<ManagerRightSet> {
+    async fn effective_rights(&self, team_id: ID) -> async_graphql::Result<ManagerRightSet> {
         let team_id = parse_id("teamId", &team_id).gql()?;
-        let team = visible_team(ctx, team_id).await?;
-        let assigned = request_loaders(ctx)?
+        let loaders = self.1.loaders();
+        let team = loaders
+            .load_one(TeamById(team_id))
+            .await?
+            .ok_or_else(|| async_graphql::ErrorExtensions::extend(&AppError::NotFound("team")))?;
+        let assigned = loaders
             .load_one(TeamsOfManager(self.0.id))
             .await?
             .unwrap_or_default()
@@ -159,13 +149,13 @@ impl ManagerQuery {
     /// The signed-in manager (for an app token, the API manager it acts for); `null` when
     /// anonymous.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Manager>> {
-        let Principal::Manager(actor) = principal(ctx) else {
+        let scope = scope(ctx)?;
+        let Ok(actor) = scope.access().signed_in() else {
             return Ok(None);
         };
-        let state = state(ctx)?;
-        service::manager::me(&state.db, actor)
+        service::manager::me(scope.access().db(), actor)
             .await
-            .map(|m| Some(Manager(m)))
+            .map(|m| Some(Manager(m, scope.clone())))
             .gql()
     }
 
@@ -180,24 +170,30 @@ impl ManagerQuery {
         after: Option<String>,
     ) -> async_graphql::Result<ManagerConnection> {
         let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let scope = scope(ctx)?;
         let found = service::manager::list(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             kind.map(ManagerKind::stored),
             search.as_deref(),
             page,
         )
         .await
         .gql()?;
-        Ok(ManagerConnection::from_page(found, |m| m.id, Manager))
+        Ok(ManagerConnection::from_page(
+            found,
+            |m| m.id,
+            |m| Manager(m, scope.clone()),
+        ))
     }
 
     /// One manager the caller can see (`NOT_FOUND` otherwise).
     async fn manager(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Manager> {
         let id = parse_id("id", &id).gql()?;
-        service::manager::get(state(ctx)?, principal(ctx), id)
+        let scope = scope(ctx)?;
+        service::manager::get(scope.access(), id)
             .await
-            .map(Manager)
+            .map(|m| Manager(m, scope))
             .gql()
     }
 }
@@ -261,15 +257,16 @@ impl ManagerMutation {
         ctx: &Context<'_>,
         input: NewManagerInput,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         service::manager::create(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             StoredKind::Team,
             input.into(),
         )
         .await
-        .map(Manager)
+        .map(|m| Manager(m, scope))
         .gql()
     }
 
@@ -279,15 +276,16 @@ impl ManagerMutation {
         ctx: &Context<'_>,
         input: NewManagerInput,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         service::manager::create(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             StoredKind::Api,
             input.into(),
         )
         .await
-        .map(Manager)
+        .map(|m| Manager(m, scope))
         .gql()
     }
 
@@ -298,22 +296,24 @@ impl ManagerMutation {
         id: ID,
         input: ManagerInput,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         let patch = ManagerPatch {
             login: input.login,
             name: input.name,
             email: input.email,
         };
-        service::manager::update(state(ctx)?, principal(ctx), client(ctx), id, patch)
+        service::manager::update(state(ctx)?, scope.access(), client(ctx), id, patch)
             .await
-            .map(Manager)
+            .map(|m| Manager(m, scope))
             .gql()
     }
 
     /// Deletes a manager (never the account's last company manager). Company managers only.
     async fn delete_manager(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
-        service::manager::delete(state(ctx)?, principal(ctx), client(ctx), id)
+        service::manager::delete(state(ctx)?, scope.access(), client(ctx), id)
             .await
             .map(to_id)
             .gql()
@@ -326,17 +326,18 @@ impl ManagerMutation {
         id: ID,
         input: ManagerRightSetPatch,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         service::manager::update_set(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             id,
             ManagerSet::Rights,
             input.fields(),
         )
         .await
-        .map(Manager)
+        .map(|m| Manager(m, scope))
         .gql()
     }
 
@@ -347,17 +348,18 @@ impl ManagerMutation {
         id: ID,
         input: RepFeatureSetPatch,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         service::manager::update_set(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             id,
             ManagerSet::RepControls,
             input.fields(),
         )
         .await
-        .map(Manager)
+        .map(|m| Manager(m, scope))
         .gql()
     }
 
@@ -368,15 +370,16 @@ impl ManagerMutation {
         id: ID,
         team_ids: Vec<ID>,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         let teams = team_ids
             .iter()
             .map(|t| parse_id("teamIds", t))
             .collect::<Result<Vec<_>, _>>()
             .gql()?;
-        service::manager::set_teams(state(ctx)?, principal(ctx), client(ctx), id, teams)
+        service::manager::set_teams(state(ctx)?, scope.access(), client(ctx), id, teams)
             .await
-            .map(Manager)
+            .map(|m| Manager(m, scope))
             .gql()
     }
 
@@ -387,15 +390,16 @@ impl ManagerMutation {
         id: ID,
         portal_ids: Vec<ID>,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         let portals = portal_ids
             .iter()
             .map(|p| parse_id("portalIds", p))
             .collect::<Result<Vec<_>, _>>()
             .gql()?;
-        service::manager::set_portals(state(ctx)?, principal(ctx), client(ctx), id, portals)
+        service::manager::set_portals(state(ctx)?, scope.access(), client(ctx), id, portals)
             .await
-            .map(Manager)
+            .map(|m| Manager(m, scope))
             .gql()
     }
 
@@ -406,10 +410,11 @@ impl ManagerMutation {
         id: ID,
         input: LoginSettingsPatch,
     ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         service::manager::update_login_settings(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             id,
             service::manager::LoginSettingsPatch {
@@ -419,7 +424,7 @@ impl ManagerMutation {
             },
         )
         .await
-        .map(Manager)
+        .map(|m| Manager(m, scope))
         .gql()
     }
 }

@@ -1,6 +1,6 @@
 //! The GraphQL schema: one `<Domain>Query` per domain, merged. The schema is built without a
 //! database (so `admin-center schema` and the SDL test need none); the `AppState` arrives as
-//! schema data when serving, and the caller's `Principal` as request data.
+//! schema data when serving, and the caller ([`RequestCaller`]) as request data.
 
 mod account;
 mod audit;
@@ -73,23 +73,116 @@ pub fn sdl() -> String {
     builder(GraphqlLimits::default()).finish().sdl()
 }
 
-/// Runs one request for `principal`, then gives every error a code: errors raised before
+/// The caller of one HTTP request, shared by every operation of a batch. Each root field reads
+/// its [`Scope`] here when it starts, so what an earlier operation did to the caller holds for
+/// the later ones: after `logout` (or a password change that ends this session) the rest of
+/// the request runs as anonymous, and every mutation starts with fresh loaders and reach, so it
+/// and the operations after it see the world as the previous mutation left it.
+pub struct RequestCaller {
+    db: sea_orm::DatabaseConnection,
+    client: ClientInfo,
+    current: std::sync::Mutex<Scope>,
+}
+
+impl RequestCaller {
+    pub fn new(
+        db: sea_orm::DatabaseConnection,
+        principal: Principal,
+        client: ClientInfo,
+    ) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(RequestCaller {
+            current: std::sync::Mutex::new(Scope::new(db.clone(), principal)),
+            db,
+            client,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Scope> {
+        // A panic elsewhere cannot leave a half-written `Scope`: the value is replaced whole.
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The scope root fields of queries share: one reach and one set of loaders.
+    fn scope(&self) -> Scope {
+        self.lock().clone()
+    }
+
+    /// A new scope for the same principal, for a mutation and what follows it.
+    fn renew(&self) -> Scope {
+        let mut current = self.lock();
+        let fresh = Scope::new(self.db.clone(), current.access().principal().clone());
+        *current = fresh.clone();
+        fresh
+    }
+
+    /// The rest of the request runs as anonymous.
+    fn sign_out(&self) {
+        *self.lock() = Scope::new(self.db.clone(), Principal::Anonymous);
+    }
+}
+
+/// Who a GraphQL object was reached for: its [`Access`](crate::service::access::Access) and
+/// the DataLoaders built for that access. Every object carries the scope it was reached
+/// with, and its nested fields load through that scope only, so a nested field is checked
+/// against the principal its parent was reached for (the manager a `login` answer names,
+/// not the bearer of the request's token).
+#[derive(Clone)]
+pub struct Scope(std::sync::Arc<ScopeInner>);
+
+struct ScopeInner {
+    access: crate::service::access::Access,
+    loaders: loaders::Loaders,
+}
+
+impl Scope {
+    pub fn new(db: sea_orm::DatabaseConnection, principal: Principal) -> Self {
+        let access = crate::service::access::Access::new(db, principal);
+        Scope(std::sync::Arc::new(ScopeInner {
+            loaders: loaders::loaders(access.clone()),
+            access,
+        }))
+    }
+
+    pub fn access(&self) -> &crate::service::access::Access {
+        &self.0.access
+    }
+
+    pub(crate) fn loaders(&self) -> &loaders::Loaders {
+        &self.0.loaders
+    }
+
+    /// Rows a loader answered, as objects of this scope.
+    fn teams(&self, rows: Option<Vec<entity::team::Model>>) -> Vec<Team> {
+        self.wrap(rows, Team)
+    }
+
+    fn portals(&self, rows: Option<Vec<entity::portal::Model>>) -> Vec<Portal> {
+        self.wrap(rows, Portal)
+    }
+
+    fn managers(&self, rows: Option<Vec<entity::manager::Model>>) -> Vec<Manager> {
+        self.wrap(rows, Manager)
+    }
+
+    fn wrap<M, T>(&self, rows: Option<Vec<M>>, object: fn(M, Scope) -> T) -> Vec<T> {
+        rows.unwrap_or_default()
+            .into_iter()
+            .map(|row| object(row, self.clone()))
+            .collect()
+    }
+}
+
+/// Runs one request for `caller`, then gives every error a code: errors raised before
 /// execution (syntax, validation, limits, argument coercion) carry none of their own and are
 /// the client's to fix, so they become `BAD_USER_INPUT`.
 pub async fn execute(
     schema: &AppSchema,
     request: Request,
-    principal: Principal,
-    client: ClientInfo,
+    caller: &std::sync::Arc<RequestCaller>,
 ) -> Response {
-    let loaders = schema
-        .data::<AppState>()
-        .map(|state| loaders::loaders(state.clone()));
-    let mut request = request.data(principal).data(client);
-    if let Some(loaders) = loaders {
-        request = request.data(loaders);
-    }
-    let mut response = schema.execute(request).await;
+    let mut response = schema.execute(request.data(caller.clone())).await;
     for error in &mut response.errors {
         ensure_code(error);
     }
@@ -114,59 +207,33 @@ pub(crate) fn state<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Resu
     })
 }
 
-/// This request's DataLoaders.
-pub(crate) fn loaders<'a>(
+fn request_caller<'a>(
     ctx: &async_graphql::Context<'a>,
-) -> async_graphql::Result<&'a loaders::Loaders> {
-    ctx.data::<loaders::Loaders>().map_err(|_| {
-        AppError::internal(std::io::Error::other("loaders missing from request data")).extend()
+) -> async_graphql::Result<&'a std::sync::Arc<RequestCaller>> {
+    ctx.data::<std::sync::Arc<RequestCaller>>().map_err(|_| {
+        AppError::internal(std::io::Error::other("caller missing from request data")).extend()
     })
 }
 
-/// The teams the caller can see, from the request's loaders: one batched, cached lookup per
-/// request however many nested fields ask.
-pub(crate) async fn caller_reach(
-    ctx: &async_graphql::Context<'_>,
-) -> async_graphql::Result<crate::service::access::Reach> {
-    use crate::service::access::Reach;
-    let actor = principal(ctx).actor().map_err(|e| e.extend())?;
-    if actor.kind != entity::manager::ManagerKind::Team {
-        return Ok(Reach::Account);
-    }
-    let teams = loaders(ctx)?
-        .load_one(loaders::TeamsOfManager(actor.manager_id))
-        .await?
-        .unwrap_or_default();
-    Ok(Reach::Teams(teams.into_iter().map(|t| t.id).collect()))
+/// The scope a root query field runs in.
+pub(crate) fn scope(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Scope> {
+    Ok(request_caller(ctx)?.scope())
 }
 
-/// A team the caller can see, from the request's loaders; `NOT_FOUND` otherwise.
-pub(crate) async fn visible_team(
-    ctx: &async_graphql::Context<'_>,
-    team_id: uuid::Uuid,
-) -> async_graphql::Result<entity::team::Model> {
-    let actor = principal(ctx).actor().map_err(|e| e.extend())?;
-    let not_found = || AppError::NotFound("team").extend();
-    let team = loaders(ctx)?
-        .load_one(loaders::TeamById(team_id))
-        .await?
-        .filter(|t| t.account_id == actor.account_id)
-        .ok_or_else(not_found)?;
-    if caller_reach(ctx).await?.sees(team.id) {
-        Ok(team)
-    } else {
-        Err(not_found())
-    }
+/// The scope a root mutation field runs in: fresh, so nothing loaded before the mutation is
+/// served after it.
+pub(crate) fn mutation_scope(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Scope> {
+    Ok(request_caller(ctx)?.renew())
+}
+
+/// After an operation that ended the session the request came with.
+pub(crate) fn signed_out(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<()> {
+    request_caller(ctx)?.sign_out();
+    Ok(())
 }
 
 /// Where the request came from.
 pub(crate) fn client<'a>(ctx: &async_graphql::Context<'a>) -> &'a ClientInfo {
     const UNKNOWN: &ClientInfo = &ClientInfo { address: None };
-    ctx.data_opt::<ClientInfo>().unwrap_or(UNKNOWN)
-}
-
-/// The caller. A request without one is anonymous.
-pub(crate) fn principal<'a>(ctx: &async_graphql::Context<'a>) -> &'a Principal {
-    const ANONYMOUS: &Principal = &Principal::Anonymous;
-    ctx.data_opt::<Principal>().unwrap_or(ANONYMOUS)
+    request_caller(ctx).map_or(UNKNOWN, |caller| &caller.client)
 }

@@ -5,19 +5,18 @@ use chrono::{DateTime, Utc};
 use entity::portal;
 
 use super::{
-    client,
+    Scope, client,
     connection::PortalConnection,
-    loaders as request_loaders,
     loaders::{PortalById, SubportalsOf},
-    principal,
+    mutation_scope,
     scalars::{parse_id, to_id},
-    state,
+    scope, state,
 };
 use crate::{error::GqlResultExt, service, service::paging::PageArgs};
 
-/// A portal (no parent) or a sub-portal of one.
+/// A portal (no parent) or a sub-portal of one, with the scope it was reached in.
 #[derive(Clone)]
-pub struct Portal(pub portal::Model);
+pub struct Portal(pub portal::Model, pub Scope);
 
 #[Object]
 impl Portal {
@@ -29,26 +28,21 @@ impl Portal {
         &self.0.name
     }
 
-    /// The portal of a sub-portal; `null` for a portal.
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Portal>> {
+    /// The portal of a sub-portal; `null` for a portal (and for a team manager not assigned
+    /// to it).
+    async fn parent(&self) -> async_graphql::Result<Option<Portal>> {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(request_loaders(ctx)?
-            .load_one(PortalById(parent))
-            .await?
-            .map(Portal))
+        let found = self.1.loaders().load_one(PortalById(parent)).await?;
+        Ok(found.map(|p| Portal(p, self.1.clone())))
     }
 
-    /// The sub-portals of a portal (empty for a sub-portal).
-    async fn subportals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Portal>> {
-        Ok(request_loaders(ctx)?
-            .load_one(SubportalsOf(self.0.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Portal)
-            .collect())
+    /// The sub-portals of a portal (empty for a sub-portal; for a team manager, those it is
+    /// assigned to).
+    async fn subportals(&self) -> async_graphql::Result<Vec<Portal>> {
+        let found = self.1.loaders().load_one(SubportalsOf(self.0.id)).await?;
+        Ok(self.1.portals(found))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -70,17 +64,23 @@ impl PortalQuery {
         after: Option<String>,
     ) -> async_graphql::Result<PortalConnection> {
         let page = PageArgs::new(first, after.as_deref()).gql()?;
-        let found = service::portal::list(state(ctx)?, principal(ctx), page)
+        let scope = scope(ctx)?;
+        let found = service::portal::list(state(ctx)?, scope.access(), page)
             .await
             .gql()?;
-        Ok(PortalConnection::from_page(found, |p| p.id, Portal))
+        Ok(PortalConnection::from_page(
+            found,
+            |p| p.id,
+            |p| Portal(p, scope.clone()),
+        ))
     }
 
     async fn portal(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Portal> {
         let id = parse_id("id", &id).gql()?;
-        service::portal::get(state(ctx)?, principal(ctx), id)
+        let scope = scope(ctx)?;
+        service::portal::get(scope.access(), id)
             .await
-            .map(Portal)
+            .map(|p| Portal(p, scope))
             .gql()
     }
 }
@@ -104,14 +104,15 @@ impl PortalMutation {
         ctx: &Context<'_>,
         input: PortalInput,
     ) -> async_graphql::Result<Portal> {
+        let scope = mutation_scope(ctx)?;
         let parent = match input.parent_id {
             MaybeUndefined::Value(id) => Some(parse_id("parentId", &id).gql()?),
             _ => None,
         };
         let name = input.name.unwrap_or_default();
-        service::portal::create(state(ctx)?, principal(ctx), client(ctx), &name, parent)
+        service::portal::create(state(ctx)?, scope.access(), client(ctx), &name, parent)
             .await
-            .map(Portal)
+            .map(|p| Portal(p, scope))
             .gql()
     }
 
@@ -121,6 +122,7 @@ impl PortalMutation {
         id: ID,
         input: PortalInput,
     ) -> async_graphql::Result<Portal> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         let parent = match input.parent_id {
             MaybeUndefined::Undefined => None,
@@ -129,21 +131,22 @@ impl PortalMutation {
         };
         service::portal::update(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             id,
             input.name.as_deref(),
             parent,
         )
         .await
-        .map(Portal)
+        .map(|p| Portal(p, scope))
         .gql()
     }
 
     /// Deletes a portal (with its sub-portals) or a sub-portal nobody uses.
     async fn delete_portal(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
-        service::portal::delete(state(ctx)?, principal(ctx), client(ctx), id)
+        service::portal::delete(state(ctx)?, scope.access(), client(ctx), id)
             .await
             .map(to_id)
             .gql()

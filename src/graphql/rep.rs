@@ -5,25 +5,34 @@ use chrono::{DateTime, Utc};
 use entity::rep;
 
 use super::{
-    Portal, Team, client,
+    Portal, Scope, Team, client,
     connection::RepConnection,
     features::{RepFeatureOverrides, RepFeatureSet, RepFeatureSetPatch},
-    loaders as request_loaders,
     loaders::{PortalsOfRep, TeamById},
-    principal,
+    mutation_scope,
     scalars::{parse_id, to_id},
-    state,
+    scope, state,
 };
 use crate::{
     error::{AppError, GqlResultExt},
     service::{self, features, paging::PageArgs, rep::RepInput},
 };
 
-/// A support agent: in exactly one team, working in zero or more portals.
+/// A support agent: in exactly one team, working in zero or more portals. With the scope it
+/// was reached in.
 #[derive(Clone)]
-pub struct Rep(pub rep::Model);
+pub struct Rep(pub rep::Model, pub Scope);
 
 impl Rep {
+    /// The rep's team. A rep is visible only with its team, so it is always there.
+    async fn loaded_team(&self) -> async_graphql::Result<entity::team::Model> {
+        self.1
+            .loaders()
+            .load_one(TeamById(self.0.team_id))
+            .await?
+            .ok_or_else(|| async_graphql::ErrorExtensions::extend(&AppError::NotFound("team")))
+    }
+
     fn overrides(&self) -> features::Overrides {
         features::Overrides {
             mask: self.0.feature_override_mask,
@@ -55,31 +64,20 @@ impl Rep {
         &self.0.screen_name
     }
 
-    async fn team(&self, ctx: &Context<'_>) -> async_graphql::Result<Team> {
-        request_loaders(ctx)?
-            .load_one(TeamById(self.0.team_id))
-            .await?
-            .map(Team)
-            .ok_or_else(|| async_graphql::ErrorExtensions::extend(&AppError::NotFound("team")))
+    async fn team(&self) -> async_graphql::Result<Team> {
+        Ok(Team(self.loaded_team().await?, self.1.clone()))
     }
 
-    /// Portals and sub-portals the rep works in.
-    async fn portals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Portal>> {
-        Ok(request_loaders(ctx)?
-            .load_one(PortalsOfRep(self.0.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Portal)
-            .collect())
+    /// Portals and sub-portals the rep works in (for a team manager, those it is assigned
+    /// to).
+    async fn portals(&self) -> async_graphql::Result<Vec<Portal>> {
+        let found = self.1.loaders().load_one(PortalsOfRep(self.0.id)).await?;
+        Ok(self.1.portals(found))
     }
 
     /// The features the rep has: its overrides over its team's `repDefaults`.
-    async fn features(&self, ctx: &Context<'_>) -> async_graphql::Result<RepFeatureSet> {
-        let team = request_loaders(ctx)?
-            .load_one(TeamById(self.0.team_id))
-            .await?
-            .ok_or_else(|| async_graphql::ErrorExtensions::extend(&AppError::NotFound("team")))?;
+    async fn features(&self) -> async_graphql::Result<RepFeatureSet> {
+        let team = self.loaded_team().await?;
         Ok(self
             .overrides()
             .effective(features::RepFeatureSet::from_bits(team.rep_defaults))
@@ -113,17 +111,23 @@ impl RepQuery {
     ) -> async_graphql::Result<RepConnection> {
         let page = PageArgs::new(first, after.as_deref()).gql()?;
         let team = team_id.map(|t| parse_id("teamId", &t)).transpose().gql()?;
-        let found = service::rep::list(state(ctx)?, principal(ctx), team, search.as_deref(), page)
+        let scope = scope(ctx)?;
+        let found = service::rep::list(state(ctx)?, scope.access(), team, search.as_deref(), page)
             .await
             .gql()?;
-        Ok(RepConnection::from_page(found, |r| r.id, Rep))
+        Ok(RepConnection::from_page(
+            found,
+            |r| r.id,
+            |r| Rep(r, scope.clone()),
+        ))
     }
 
     async fn rep(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rep> {
         let id = parse_id("id", &id).gql()?;
-        service::rep::get(state(ctx)?, principal(ctx), id)
+        let scope = scope(ctx)?;
+        service::rep::get(scope.access(), id)
             .await
-            .map(Rep)
+            .map(|r| Rep(r, scope))
             .gql()
     }
 }
@@ -171,10 +175,11 @@ impl RepMutation {
         ctx: &Context<'_>,
         #[graphql(name = "input")] input: RepInputGql,
     ) -> async_graphql::Result<Rep> {
+        let scope = mutation_scope(ctx)?;
         let input = input.into_service().gql()?;
-        service::rep::create(state(ctx)?, principal(ctx), client(ctx), input)
+        service::rep::create(state(ctx)?, scope.access(), client(ctx), input)
             .await
-            .map(Rep)
+            .map(|r| Rep(r, scope))
             .gql()
     }
 
@@ -186,11 +191,12 @@ impl RepMutation {
         id: ID,
         #[graphql(name = "input")] input: RepInputGql,
     ) -> async_graphql::Result<Rep> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
         let input = input.into_service().gql()?;
-        service::rep::update(state(ctx)?, principal(ctx), client(ctx), id, input)
+        service::rep::update(state(ctx)?, scope.access(), client(ctx), id, input)
             .await
-            .map(Rep)
+            .map(|r| Rep(r, scope))
             .gql()
     }
 
@@ -201,10 +207,11 @@ impl RepMutation {
         id: ID,
         password: String,
     ) -> async_graphql::Result<Rep> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
-        service::rep::set_password(state(ctx)?, principal(ctx), client(ctx), id, password)
+        service::rep::set_password(state(ctx)?, scope.access(), client(ctx), id, password)
             .await
-            .map(Rep)
+            .map(|r| Rep(r, scope))
             .gql()
     }
 
@@ -215,17 +222,19 @@ impl RepMutation {
         id: ID,
         input: RepFeatureSetPatch,
     ) -> async_graphql::Result<Rep> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
-        service::rep::update_features(state(ctx)?, principal(ctx), client(ctx), id, input.fields())
+        service::rep::update_features(state(ctx)?, scope.access(), client(ctx), id, input.fields())
             .await
-            .map(Rep)
+            .map(|r| Rep(r, scope))
             .gql()
     }
 
     /// Deletes a rep (`addDeleteReps`).
     async fn delete_rep(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let scope = mutation_scope(ctx)?;
         let id = parse_id("id", &id).gql()?;
-        service::rep::delete(state(ctx)?, principal(ctx), client(ctx), id)
+        service::rep::delete(state(ctx)?, scope.access(), client(ctx), id)
             .await
             .map(to_id)
             .gql()

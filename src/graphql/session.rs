@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, Object};
 use chrono::{DateTime, Utc};
 use entity::session::Restriction as StoredRestriction;
 
-use super::{Manager, client, principal, state};
+use super::{Manager, Scope, client, mutation_scope, signed_out, state};
 use crate::{error::GqlResultExt, service::session as service};
 
 /// What a session may do.
@@ -29,8 +29,16 @@ impl From<StoredRestriction> for Restriction {
     }
 }
 
-/// A new session.
-pub struct LoginPayload(service::SignedIn);
+/// A new session. Its `manager` is read as the new session's manager, with that session's
+/// restriction, whoever sent the request.
+pub struct LoginPayload(service::SignedIn, Scope);
+
+impl LoginPayload {
+    fn new(ctx: &Context<'_>, signed_in: service::SignedIn) -> async_graphql::Result<Self> {
+        let scope = Scope::new(state(ctx)?.db.clone(), signed_in.principal());
+        Ok(LoginPayload(signed_in, scope))
+    }
+}
 
 #[Object]
 impl LoginPayload {
@@ -49,7 +57,7 @@ impl LoginPayload {
     }
 
     async fn manager(&self) -> Manager {
-        Manager(self.0.manager.clone())
+        Manager(self.0.manager.clone(), self.1.clone())
     }
 }
 
@@ -66,17 +74,20 @@ impl SessionMutation {
         login: String,
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
-        service::login(state(ctx)?, &login, password, client(ctx))
+        let signed_in = service::login(state(ctx)?, &login, password, client(ctx))
             .await
-            .map(LoginPayload)
-            .gql()
+            .gql()?;
+        LoginPayload::new(ctx, signed_in)
     }
 
     /// Ends the current session: its token fails from the next request on.
     async fn logout(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        service::logout(state(ctx)?, principal(ctx), client(ctx))
+        let scope = mutation_scope(ctx)?;
+        let ended = service::logout(state(ctx)?, scope.access(), client(ctx))
             .await
-            .gql()
+            .gql()?;
+        signed_out(ctx)?;
+        Ok(ended)
     }
 
     /// Changes the signed-in manager's password. Ends all its sessions and returns a new one.
@@ -86,16 +97,19 @@ impl SessionMutation {
         current_password: String,
         new_password: String,
     ) -> async_graphql::Result<LoginPayload> {
-        service::change_password(
+        let scope = mutation_scope(ctx)?;
+        let signed_in = service::change_password(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             current_password,
             new_password,
         )
         .await
-        .map(LoginPayload)
-        .gql()
+        .gql()?;
+        // Every session of the manager ended, the one this request came with included.
+        signed_out(ctx)?;
+        LoginPayload::new(ctx, signed_in)
     }
 
     /// Mails a password-reset token if the login exists and may reset its password. Always
@@ -118,9 +132,18 @@ impl SessionMutation {
         token: String,
         new_password: String,
     ) -> async_graphql::Result<bool> {
-        service::reset_password(state(ctx)?, &token, new_password, client(ctx))
+        let scope = mutation_scope(ctx)?;
+        let manager = service::reset_password(state(ctx)?, &token, new_password, client(ctx))
             .await
-            .gql()
+            .gql()?;
+        if scope
+            .access()
+            .signed_in()
+            .is_ok_and(|actor| actor.manager_id == manager)
+        {
+            signed_out(ctx)?;
+        }
+        Ok(true)
     }
 
     /// Validates the e-mail address with the mailed code (single use) and returns a new,
@@ -130,9 +153,12 @@ impl SessionMutation {
         ctx: &Context<'_>,
         code: String,
     ) -> async_graphql::Result<LoginPayload> {
-        service::validate_email(state(ctx)?, principal(ctx), client(ctx), &code)
+        let scope = mutation_scope(ctx)?;
+        let signed_in = service::validate_email(state(ctx)?, scope.access(), client(ctx), &code)
             .await
-            .map(LoginPayload)
-            .gql()
+            .gql()?;
+        // The restricted session this request came with was replaced.
+        signed_out(ctx)?;
+        LoginPayload::new(ctx, signed_in)
     }
 }

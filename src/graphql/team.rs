@@ -5,14 +5,13 @@ use chrono::{DateTime, Utc};
 use entity::team;
 
 use super::{
-    Manager, Portal, Rep, caller_reach, client,
+    Manager, Portal, Rep, Scope, client,
     connection::{RepConnection, TeamConnection},
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
-    loaders as request_loaders,
     loaders::{ManagersOfTeam, PortalById, RepsOfTeam, SubportalsOfTeam, SubteamsOf, TeamById},
-    principal,
+    mutation_scope,
     scalars::{parse_id, to_id},
-    state,
+    scope, state,
 };
 use crate::{
     error::GqlResultExt,
@@ -23,9 +22,9 @@ use crate::{
     },
 };
 
-/// A team or sub-team.
+/// A team or sub-team, with the scope it was reached in.
 #[derive(Clone)]
-pub struct Team(pub team::Model);
+pub struct Team(pub team::Model, pub Scope);
 
 #[Object]
 impl Team {
@@ -37,55 +36,39 @@ impl Team {
         &self.0.name
     }
 
-    /// The team this one is a sub-team of.
-    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Team>> {
+    /// The team this one is a sub-team of (`null` for a team manager not assigned to it).
+    async fn parent(&self) -> async_graphql::Result<Option<Team>> {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
-        // A team manager sees only its assigned teams, parents included.
-        if !caller_reach(ctx).await?.sees(parent) {
-            return Ok(None);
-        }
-        Ok(request_loaders(ctx)?
-            .load_one(TeamById(parent))
-            .await?
-            .map(Team))
+        let found = self.1.loaders().load_one(TeamById(parent)).await?;
+        Ok(found.map(|t| Team(t, self.1.clone())))
     }
 
     /// Its sub-teams (for a team manager, those it is assigned to).
-    async fn subteams(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Team>> {
-        let reach = caller_reach(ctx).await?;
-        let teams = request_loaders(ctx)?
-            .load_one(SubteamsOf(self.0.id))
-            .await?
-            .unwrap_or_default();
-        Ok(teams
-            .into_iter()
-            .filter(|t| reach.sees(t.id))
-            .map(Team)
-            .collect())
+    async fn subteams(&self) -> async_graphql::Result<Vec<Team>> {
+        let found = self.1.loaders().load_one(SubteamsOf(self.0.id)).await?;
+        Ok(self.1.teams(found))
     }
 
-    /// The portal the team serves.
-    async fn portal(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Portal>> {
+    /// The portal the team serves (`null` for a team manager not assigned to it).
+    async fn portal(&self) -> async_graphql::Result<Option<Portal>> {
         let Some(portal) = self.0.portal_id else {
             return Ok(None);
         };
-        Ok(request_loaders(ctx)?
-            .load_one(PortalById(portal))
-            .await?
-            .map(Portal))
+        let found = self.1.loaders().load_one(PortalById(portal)).await?;
+        Ok(found.map(|p| Portal(p, self.1.clone())))
     }
 
-    /// The sub-portals of its portal the team serves.
-    async fn subportals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Portal>> {
-        Ok(request_loaders(ctx)?
+    /// The sub-portals of its portal the team serves (for a team manager, those it is
+    /// assigned to).
+    async fn subportals(&self) -> async_graphql::Result<Vec<Portal>> {
+        let found = self
+            .1
+            .loaders()
             .load_one(SubportalsOfTeam(self.0.id))
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Portal)
-            .collect())
+            .await?;
+        Ok(self.1.portals(found))
     }
 
     /// Most reps the team may hold; `null` for no cap.
@@ -94,19 +77,9 @@ impl Team {
     }
 
     /// Team managers assigned to this team (a team manager sees only itself here).
-    async fn managers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Manager>> {
-        let principal = principal(ctx);
-        let actor = principal.actor().gql()?;
-        let managers = request_loaders(ctx)?
-            .load_one(ManagersOfTeam(self.0.id))
-            .await?
-            .unwrap_or_default();
-        let company = actor.kind == entity::manager::ManagerKind::Company;
-        Ok(managers
-            .into_iter()
-            .filter(|m| company || m.id == actor.manager_id)
-            .map(Manager)
-            .collect())
+    async fn managers(&self) -> async_graphql::Result<Vec<Manager>> {
+        let found = self.1.loaders().load_one(ManagersOfTeam(self.0.id)).await?;
+        Ok(self.1.managers(found))
     }
 
     /// The rights a team manager may use on this team (with its own rights; SPEC 4.4).
@@ -118,12 +91,13 @@ impl Team {
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
     async fn reps(
         &self,
-        ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<RepConnection> {
         let page = PageArgs::new(first, after.as_deref()).gql()?;
-        let found = request_loaders(ctx)?
+        let found = self
+            .1
+            .loaders()
             .load_one(RepsOfTeam(self.0.id, page))
             .await?
             .unwrap_or(service::paging::Page {
@@ -131,7 +105,11 @@ impl Team {
                 has_next_page: false,
                 total_count: 0,
             });
-        Ok(RepConnection::from_page(found, |r| r.id, Rep))
+        Ok(RepConnection::from_page(
+            found,
+            |r| r.id,
+            |r| Rep(r, self.1.clone()),
+        ))
     }
 
     /// Rep features of its reps, unless a rep overrides them.
@@ -164,19 +142,25 @@ impl TeamQuery {
             .map(|p| parse_id("parentId", &p))
             .transpose()
             .gql()?;
+        let scope = scope(ctx)?;
         let found =
-            service::team::list(state(ctx)?, principal(ctx), search.as_deref(), parent, page)
+            service::team::list(state(ctx)?, scope.access(), search.as_deref(), parent, page)
                 .await
                 .gql()?;
-        Ok(TeamConnection::from_page(found, |t| t.id, Team))
+        Ok(TeamConnection::from_page(
+            found,
+            |t| t.id,
+            |t| Team(t, scope.clone()),
+        ))
     }
 
     /// One team, if the caller can see it (`NOT_FOUND` otherwise).
     async fn team(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Team> {
         let id = parse_id("id", &id).gql()?;
-        service::team::get(state(ctx)?, principal(ctx), id)
+        let scope = scope(ctx)?;
+        service::team::get(scope.access(), id)
             .await
-            .map(Team)
+            .map(|t| Team(t, scope))
             .gql()
     }
 }
@@ -238,9 +222,10 @@ impl TeamMutation {
         #[graphql(name = "input")] input: TeamInputGql,
     ) -> async_graphql::Result<Team> {
         let input = input.into_service().gql()?;
-        service::team::create(state(ctx)?, principal(ctx), client(ctx), input)
+        let scope = mutation_scope(ctx)?;
+        service::team::create(state(ctx)?, scope.access(), client(ctx), input)
             .await
-            .map(Team)
+            .map(|t| Team(t, scope))
             .gql()
     }
 
@@ -252,16 +237,18 @@ impl TeamMutation {
     ) -> async_graphql::Result<Team> {
         let id = parse_id("id", &id).gql()?;
         let input = input.into_service().gql()?;
-        service::team::update(state(ctx)?, principal(ctx), client(ctx), id, input)
+        let scope = mutation_scope(ctx)?;
+        service::team::update(state(ctx)?, scope.access(), client(ctx), id, input)
             .await
-            .map(Team)
+            .map(|t| Team(t, scope))
             .gql()
     }
 
     /// Deletes a team without sub-teams or reps (`CONFLICT` otherwise).
     async fn delete_team(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let id = parse_id("id", &id).gql()?;
-        service::team::delete(state(ctx)?, principal(ctx), client(ctx), id)
+        let scope = mutation_scope(ctx)?;
+        service::team::delete(state(ctx)?, scope.access(), client(ctx), id)
             .await
             .map(to_id)
             .gql()
@@ -275,16 +262,17 @@ impl TeamMutation {
         input: ManagerRightSetPatch,
     ) -> async_graphql::Result<Team> {
         let id = parse_id("id", &id).gql()?;
+        let scope = mutation_scope(ctx)?;
         service::team::update_set(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             id,
             TeamSet::ManagerFeatures,
             input.fields(),
         )
         .await
-        .map(Team)
+        .map(|t| Team(t, scope))
         .gql()
     }
 
@@ -296,16 +284,17 @@ impl TeamMutation {
         input: RepFeatureSetPatch,
     ) -> async_graphql::Result<Team> {
         let id = parse_id("id", &id).gql()?;
+        let scope = mutation_scope(ctx)?;
         service::team::update_set(
             state(ctx)?,
-            principal(ctx),
+            scope.access(),
             client(ctx),
             id,
             TeamSet::RepDefaults,
             input.fields(),
         )
         .await
-        .map(Team)
+        .map(|t| Team(t, scope))
         .gql()
     }
 }

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::{
     auth::{ClientInfo, Principal, plugin::AuthRequest},
     error::ErrorCode,
-    graphql::{self, AppSchema},
+    graphql::{self, AppSchema, RequestCaller},
     state::AppState,
 };
 
@@ -53,7 +53,7 @@ async fn authenticate(
         headers: req.headers(),
         client_address: client.address.as_deref(),
     };
-    match state.auth.authenticate(state, &request).await {
+    match state.auth.authenticate(&request).await {
         Ok(Ok(principal)) => Ok(principal),
         Ok(Err(_)) => Err(HttpResponse::Unauthorized()
             .insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#))
@@ -191,10 +191,11 @@ pub async fn post(
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
+    // One caller for the whole batch: what an operation does to the session (logout) holds
+    // for the operations after it.
+    let caller = RequestCaller::new(state.db.clone(), principal, client);
     match batch {
-        BatchRequest::Single(request) => {
-            respond(graphql::execute(&schema, request, principal, client).await)
-        }
+        BatchRequest::Single(request) => respond(graphql::execute(&schema, request, &caller).await),
         BatchRequest::Batch(requests) => {
             let max = state.config.graphql.max_batch_size;
             if requests.len() > max {
@@ -203,11 +204,10 @@ pub async fn post(
                     &format!("a batch may hold at most {max} operations"),
                 );
             }
+            // In order, one after the other, as a client sending them would expect.
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(
-                    graphql::execute(&schema, request, principal.clone(), client.clone()).await,
-                );
+                responses.push(graphql::execute(&schema, request, &caller).await);
             }
             HttpResponse::Ok().json(BatchResponse::Batch(responses))
         }
@@ -259,7 +259,8 @@ pub async fn get(req: HttpRequest, state: Data<AppState>, schema: Data<AppSchema
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
-    respond(graphql::execute(&schema, request, principal, client).await)
+    let caller = RequestCaller::new(state.db.clone(), principal, client);
+    respond(graphql::execute(&schema, request, &caller).await)
 }
 
 /// Whether the operation that would run is a mutation. A document that does not parse is left

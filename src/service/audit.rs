@@ -11,10 +11,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, ClientInfo, Principal},
+    auth::{Actor, ClientInfo},
     error::AppError,
     service::{
-        access,
+        access::{self, Access},
         paging::{Page, PageArgs},
     },
     state::AppState,
@@ -104,12 +104,12 @@ pub async fn record(
 /// managers only.
 pub async fn list(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     action: Option<&str>,
     target_id: Option<Uuid>,
     page: PageArgs,
 ) -> Result<Page<audit_event::Model>, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::company_only(actor)?;
     let mut query =
         audit_event::Entity::find().filter(audit_event::Column::AccountId.eq(actor.account_id));

@@ -269,6 +269,128 @@ impl Overrides {
     }
 }
 
+/// A team-level right of a team manager (SPEC 4.1): what permission checks name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Right {
+    AddDeleteSubteams,
+    AddDeleteReps,
+    ChangeRepNameLogin,
+    ChangeRepPassword,
+    ScheduleReports,
+    MonthlyReports,
+    SessionReplay,
+    ExportSessionReplay,
+    SetCannedResponses,
+    DownloadPreinstalledApp,
+    CancelRequests,
+    LogOutReps,
+    SupervisorViewing,
+    ConcurrentSessions,
+    ResetPortalReports,
+    ManageBusinessHours,
+}
+
+impl Right {
+    pub const ALL: [Right; 16] = [
+        Right::AddDeleteSubteams,
+        Right::AddDeleteReps,
+        Right::ChangeRepNameLogin,
+        Right::ChangeRepPassword,
+        Right::ScheduleReports,
+        Right::MonthlyReports,
+        Right::SessionReplay,
+        Right::ExportSessionReplay,
+        Right::SetCannedResponses,
+        Right::DownloadPreinstalledApp,
+        Right::CancelRequests,
+        Right::LogOutReps,
+        Right::SupervisorViewing,
+        Right::ConcurrentSessions,
+        Right::ResetPortalReports,
+        Right::ManageBusinessHours,
+    ];
+
+    /// The GraphQL field name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Right::AddDeleteSubteams => "addDeleteSubteams",
+            Right::AddDeleteReps => "addDeleteReps",
+            Right::ChangeRepNameLogin => "changeRepNameLogin",
+            Right::ChangeRepPassword => "changeRepPassword",
+            Right::ScheduleReports => "scheduleReports",
+            Right::MonthlyReports => "monthlyReports",
+            Right::SessionReplay => "sessionReplay",
+            Right::ExportSessionReplay => "exportSessionReplay",
+            Right::SetCannedResponses => "setCannedResponses",
+            Right::DownloadPreinstalledApp => "downloadPreinstalledApp",
+            Right::CancelRequests => "cancelRequests",
+            Right::LogOutReps => "logOutReps",
+            Right::SupervisorViewing => "supervisorViewing",
+            Right::ConcurrentSessions => "concurrentSessions",
+            Right::ResetPortalReports => "resetPortalReports",
+            Right::ManageBusinessHours => "manageBusinessHours",
+        }
+    }
+}
+
+impl RightSet {
+    pub fn has(self, field: Right) -> bool {
+        self.get(field.name())
+    }
+}
+
+/// A rep feature (SPEC 4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RepFeature {
+    ManagementCenterAccess,
+    RebootReconnect,
+    Reports,
+    MultiSession,
+    RepScreenSharing,
+    SessionReplay,
+    ExportSessionReplay,
+    FileTransferSend,
+    FileTransferReceive,
+    CustomerScreenSharing,
+}
+
+impl RepFeature {
+    pub const ALL: [RepFeature; 10] = [
+        RepFeature::ManagementCenterAccess,
+        RepFeature::RebootReconnect,
+        RepFeature::Reports,
+        RepFeature::MultiSession,
+        RepFeature::RepScreenSharing,
+        RepFeature::SessionReplay,
+        RepFeature::ExportSessionReplay,
+        RepFeature::FileTransferSend,
+        RepFeature::FileTransferReceive,
+        RepFeature::CustomerScreenSharing,
+    ];
+
+    /// The GraphQL field name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RepFeature::ManagementCenterAccess => "managementCenterAccess",
+            RepFeature::RebootReconnect => "rebootReconnect",
+            RepFeature::Reports => "reports",
+            RepFeature::MultiSession => "multiSession",
+            RepFeature::RepScreenSharing => "repScreenSharing",
+            RepFeature::SessionReplay => "sessionReplay",
+            RepFeature::ExportSessionReplay => "exportSessionReplay",
+            RepFeature::FileTransferSend => "fileTransferSend",
+            RepFeature::FileTransferReceive => "fileTransferReceive",
+            RepFeature::CustomerScreenSharing => "customerScreenSharing",
+        }
+    }
+}
+
+impl RepFeatureSet {
+    pub fn has(self, field: RepFeature) -> bool {
+        self.get(field.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,5 +538,13 @@ mod tests {
             .unwrap();
         assert_eq!(effective, RepFeatureSet::none());
         assert_eq!(overrides.effective(defaults), RepFeatureSet::none());
+    }
+
+    #[test]
+    fn typed_fields_are_the_stored_fields_in_bit_order() {
+        let rights: Vec<&str> = Right::ALL.iter().map(|r| r.name()).collect();
+        assert_eq!(rights, ManagerRights::FIELDS);
+        let features: Vec<&str> = RepFeature::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(features, RepFeatures::FIELDS);
     }
 }

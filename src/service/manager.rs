@@ -20,10 +20,11 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, ClientInfo, Principal, password},
+    auth::{Actor, ClientInfo, password},
     error::AppError,
     service::{
-        access, audit,
+        access::{self, Access},
+        audit,
         features::{Patch, RepFeatureSet, RightSet},
         logins,
         paging::{Page, PageArgs, like_pattern},
@@ -48,12 +49,12 @@ pub async fn me(
 /// managers see only themselves.
 pub async fn list(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     kind: Option<ManagerKind>,
     search: Option<&str>,
     page: PageArgs,
 ) -> Result<Page<manager::Model>, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let mut query = manager::Entity::find().filter(manager::Column::AccountId.eq(actor.account_id));
     if actor.kind != ManagerKind::Company {
         query = query.filter(manager::Column::Id.eq(actor.manager_id));
@@ -83,16 +84,8 @@ pub async fn list(
 }
 
 /// One manager the caller may see, or `NOT_FOUND`.
-pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<manager::Model, AppError> {
-    let actor = principal.actor()?;
-    if actor.kind != ManagerKind::Company && id != actor.manager_id {
-        return Err(AppError::NotFound("manager"));
-    }
-    find_in_account(&state.db, actor, id).await
+pub async fn get(caller: &Access, id: Uuid) -> Result<manager::Model, AppError> {
+    caller.manager(id).await
 }
 
 async fn find_in_account(
@@ -132,12 +125,12 @@ const TARGET: &str = "manager";
 /// the account allows them. New managers must change their password at first sign-in.
 pub async fn create(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     kind: ManagerKind,
     input: NewManager,
 ) -> Result<manager::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::company_only(actor)?;
     let action = match kind {
         ManagerKind::Team => "createTeamManager",
@@ -208,12 +201,12 @@ pub struct ManagerPatch {
 /// `updateManager`: company managers only. A new e-mail address is not validated yet.
 pub async fn update(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     patch: ManagerPatch,
 ) -> Result<manager::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::company_only(actor)?;
     let login = patch.login.as_deref().map(validate::login).transpose()?;
     let name = patch
@@ -272,11 +265,11 @@ pub async fn update(
 /// `deleteManager`: company managers only; never the account's last company manager.
 pub async fn delete(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
 ) -> Result<Uuid, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::company_only(actor)?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
@@ -327,13 +320,13 @@ pub enum ManagerSet {
 /// dependency rules apply; the audit keeps the fields that changed.
 pub async fn update_set(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     which: ManagerSet,
     patch: Patch,
 ) -> Result<manager::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::company_only(actor)?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
@@ -374,12 +367,12 @@ pub async fn update_set(
 /// `setManagerTeams`: the complete list of teams a team manager is assigned to.
 pub async fn set_teams(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     team_ids: Vec<Uuid>,
 ) -> Result<manager::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = team_ids.into_iter().collect();
     let now = state.clock.now();
@@ -439,12 +432,12 @@ pub async fn set_teams(
 /// assigned to.
 pub async fn set_portals(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     portal_ids: Vec<Uuid>,
 ) -> Result<manager::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
     let now = state.clock.now();
@@ -519,12 +512,12 @@ pub struct LoginSettingsPatch {
 /// account. The audit entry holds the settings that changed, before and after.
 pub async fn update_login_settings(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     patch: LoginSettingsPatch,
 ) -> Result<manager::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     if actor.kind != ManagerKind::Company {
         return Err(AppError::Forbidden);
     }

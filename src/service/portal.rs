@@ -2,9 +2,7 @@
 //! portal), and a portal always keeps at least one. Company and API managers manage them; a
 //! team manager sees the portals it is assigned to.
 
-use std::collections::HashSet;
-
-use entity::{manager::ManagerKind, manager_portal, portal, rep_portal, team, team_subportal};
+use entity::{manager::ManagerKind, portal, rep_portal, team, team_subportal};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
@@ -13,10 +11,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, ClientInfo, Principal},
+    auth::{Actor, ClientInfo},
     error::AppError,
     service::{
-        access, audit,
+        access::{self, Access},
+        audit,
         paging::{Page, PageArgs},
         validate,
     },
@@ -26,33 +25,18 @@ use crate::{
 /// What the audit log calls this module's targets.
 const TARGET: &str = "portal";
 
-async fn assigned_portals(
-    conn: &impl ConnectionTrait,
-    manager_id: Uuid,
-) -> Result<HashSet<Uuid>, AppError> {
-    let ids: Vec<Uuid> = manager_portal::Entity::find()
-        .select_only()
-        .column(manager_portal::Column::PortalId)
-        .filter(manager_portal::Column::ManagerId.eq(manager_id))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(ids.into_iter().collect())
-}
-
 /// `portals(first, after)`: the account's portals (sub-portals hang under them); for a team
 /// manager, the portals and sub-portals it is assigned to.
 pub async fn list(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     page: PageArgs,
 ) -> Result<Page<portal::Model>, AppError> {
-    let actor = principal.actor()?;
-    let mut query = portal::Entity::find().filter(portal::Column::AccountId.eq(actor.account_id));
-    query = match actor.kind {
-        ManagerKind::Team => query
-            .filter(portal::Column::Id.is_in(assigned_portals(&state.db, actor.manager_id).await?)),
-        _ => query.filter(portal::Column::ParentId.is_null()),
+    let reach = caller.reach().await?;
+    let mut query = portal::Entity::find().filter(portal::Column::AccountId.eq(reach.account_id));
+    query = match reach.portal_ids() {
+        Some(ids) => query.filter(portal::Column::Id.is_in(ids.iter().copied())),
+        None => query.filter(portal::Column::ParentId.is_null()),
     };
     let total = query.clone().count(&state.db).await?;
     if let Some(after) = page.after {
@@ -77,7 +61,7 @@ async fn visible(
         .await?
         .ok_or(AppError::NotFound("portal"))?;
     if actor.kind == ManagerKind::Team
-        && !assigned_portals(conn, actor.manager_id)
+        && !access::assigned_portals(conn, actor.manager_id)
             .await?
             .contains(&id)
     {
@@ -86,24 +70,20 @@ async fn visible(
     Ok(found)
 }
 
-pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<portal::Model, AppError> {
-    visible(&state.db, principal.actor()?, id).await
+pub async fn get(caller: &Access, id: Uuid) -> Result<portal::Model, AppError> {
+    caller.portal(id).await
 }
 
 /// `createPortal`: without `parentId` a portal and its first sub-portal; with it, a
 /// sub-portal of that portal.
 pub async fn create(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     name: &str,
     parent_id: Option<Uuid>,
 ) -> Result<portal::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::provisioner(actor)?;
     let name = validate::name("name", name, 200)?;
     let now = state.clock.now();
@@ -160,13 +140,13 @@ pub async fn create(
 /// `updatePortal`: renames. A sub-portal stays under its portal.
 pub async fn update(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     name: Option<&str>,
     parent_id: Option<Option<Uuid>>,
 ) -> Result<portal::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::provisioner(actor)?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
@@ -209,11 +189,11 @@ pub async fn update(
 /// sub-portals.
 pub async fn delete(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
 ) -> Result<Uuid, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     access::provisioner(actor)?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;

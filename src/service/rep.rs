@@ -17,11 +17,12 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, ClientInfo, Principal, password},
+    auth::{Actor, ClientInfo, password},
     error::AppError,
     service::{
-        access::{self, Reach},
+        access::{self, Access},
         audit,
+        features::Right,
         features::{Overrides, Patch, RepFeatureSet},
         logins,
         paging::{Page, PageArgs, like_pattern},
@@ -36,18 +37,18 @@ const TARGET: &str = "rep";
 /// `reps(teamId, search, first, after)`: reps of the teams the caller can see.
 pub async fn list(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     team_id: Option<Uuid>,
     search: Option<&str>,
     page: PageArgs,
 ) -> Result<Page<rep::Model>, AppError> {
-    let actor = principal.actor()?;
-    let mut query = rep::Entity::find().filter(rep::Column::AccountId.eq(actor.account_id));
+    let reach = caller.reach().await?;
+    let mut query = rep::Entity::find().filter(rep::Column::AccountId.eq(reach.account_id));
     if let Some(team_id) = team_id {
-        access::visible_team(&state.db, actor, team_id).await?;
+        caller.team(team_id).await?;
         query = query.filter(rep::Column::TeamId.eq(team_id));
-    } else if let Reach::Teams(ids) = access::reach(&state.db, actor).await? {
-        query = query.filter(rep::Column::TeamId.is_in(ids));
+    } else if let Some(ids) = reach.team_ids() {
+        query = query.filter(rep::Column::TeamId.is_in(ids.iter().copied()));
     }
     if let Some(term) = search.filter(|t| !t.trim().is_empty()) {
         let pattern = like_pattern(term);
@@ -87,12 +88,8 @@ async fn visible(
     Ok((found, team))
 }
 
-pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<rep::Model, AppError> {
-    Ok(visible(&state.db, principal.actor()?, id).await?.0)
+pub async fn get(caller: &Access, id: Uuid) -> Result<rep::Model, AppError> {
+    caller.rep(id).await
 }
 
 /// Checks portal ids: portals of the account; for a team manager, ones it is assigned to.
@@ -205,17 +202,17 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, AppEr
 /// `createRep`: needs `addDeleteReps` on the team and a free login in it.
 pub async fn create(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     input: RepInput,
 ) -> Result<rep::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     // Permission first: a caller who may not add reps here learns nothing else.
     let team_id = input
         .team_id
         .ok_or_else(|| AppError::bad_input("teamId is required"))?;
     let team = access::visible_team(&state.db, actor, team_id).await?;
-    access::require_right(&state.db, actor, &team, "addDeleteReps").await?;
+    access::require_right(&state.db, actor, &team, Right::AddDeleteReps).await?;
     let login = validate::login(required(&input.login, "login")?)?;
     let name = validate::name("name", required(&input.name, "name")?, 200)?;
     let email = validate::email(required(&input.email, "email")?)?;
@@ -278,12 +275,12 @@ pub async fn create(
 /// `addDeleteReps`. A password is set with `setRepPassword`.
 pub async fn update(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     input: RepInput,
 ) -> Result<rep::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     if input.password.is_some() {
         return Err(AppError::bad_input(
             "set a rep's password with setRepPassword",
@@ -299,10 +296,10 @@ pub async fn update(
         || input.email.is_some()
         || input.screen_name.is_some()
     {
-        access::require_right(&txn, actor, &team, "changeRepNameLogin").await?;
+        access::require_right(&txn, actor, &team, Right::ChangeRepNameLogin).await?;
     }
     if input.portal_ids.is_some() || input.team_id.is_some_and(|t| t != current.team_id) {
-        access::require_right(&txn, actor, &team, "addDeleteReps").await?;
+        access::require_right(&txn, actor, &team, Right::AddDeleteReps).await?;
     }
     let mut before = Map::new();
     let mut after = Map::new();
@@ -348,7 +345,7 @@ pub async fn update(
     }
     if let Some(new_team) = input.team_id.filter(|t| *t != current.team_id) {
         let target = access::visible_team(&txn, actor, new_team).await?;
-        access::require_right(&txn, actor, &target, "addDeleteReps").await?;
+        access::require_right(&txn, actor, &target, Right::AddDeleteReps).await?;
         check_capacity(&txn, &target).await?;
         before.insert("teamId".into(), json!(current.team_id));
         after.insert("teamId".into(), json!(new_team));
@@ -391,14 +388,14 @@ pub async fn update(
 /// password.
 pub async fn set_password(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     new_password: String,
 ) -> Result<rep::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let (current, team) = visible(&state.db, actor, id).await?;
-    access::require_right(&state.db, actor, &team, "changeRepPassword").await?;
+    access::require_right(&state.db, actor, &team, Right::ChangeRepPassword).await?;
     password::check_policy(&new_password, &current.login, &current.name)?;
     let hash = state.hasher.hash(new_password).await?;
     let now = state.clock.now();
@@ -422,12 +419,12 @@ pub async fn set_password(
 /// `repControls` for a team manager); the changed fields become the rep's overrides.
 pub async fn update_features(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     patch: Patch,
 ) -> Result<rep::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let (current, team) = visible(&txn, actor, id).await?;
@@ -481,15 +478,15 @@ pub async fn update_features(
 /// `deleteRep`: needs `addDeleteReps`; frees the login.
 pub async fn delete(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
 ) -> Result<Uuid, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let (current, team) = visible(&txn, actor, id).await?;
-    access::require_right(&txn, actor, &team, "addDeleteReps").await?;
+    access::require_right(&txn, actor, &team, Right::AddDeleteReps).await?;
     logins::release(&txn, id).await?;
     rep::Entity::delete_by_id(id).exec(&txn).await?;
     let before = json!({ "login": current.login, "name": current.name, "teamId": current.team_id });

@@ -18,13 +18,16 @@ use uuid::Uuid;
 
 use crate::{
     auth::{
-        ClientInfo, Principal, password,
+        Actor, ClientInfo, Principal, password,
         session_token::{self},
         throttle::{self, Key},
     },
     error::AppError,
     mail::Mail,
-    service::audit::{self, AuditActor, AuditEntry},
+    service::{
+        access::Access,
+        audit::{self, AuditActor, AuditEntry},
+    },
     state::AppState,
 };
 
@@ -42,9 +45,25 @@ const RESET_MAIL_POLICY: throttle::Policy = throttle::Policy {
 /// A new session. `Debug` leaves the token out.
 pub struct SignedIn {
     pub token: String,
+    pub session_id: Uuid,
     pub expires_at: DateTime<Utc>,
     pub restriction: Restriction,
     pub manager: manager::Model,
+}
+
+impl SignedIn {
+    /// Who the new session's token stands for: what the objects of a sign-in answer are read
+    /// as (not the caller that sent the request).
+    pub fn principal(&self) -> Principal {
+        Principal::Manager(Actor {
+            manager_id: self.manager.id,
+            account_id: self.manager.account_id,
+            kind: self.manager.kind,
+            login: self.manager.login.clone(),
+            session_id: Some(self.session_id),
+            restriction: self.restriction,
+        })
+    }
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -153,6 +172,7 @@ async fn open_session(
     Ok((
         SignedIn {
             token,
+            session_id: session.id,
             expires_at: session.expires_at,
             restriction,
             manager,
@@ -311,10 +331,10 @@ fn restriction_name(restriction: Restriction) -> &'static str {
 /// `logout`: ends the caller's session (restricted sessions may sign out too).
 pub async fn logout(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
 ) -> Result<bool, AppError> {
-    let actor = principal.signed_in()?;
+    let actor = caller.signed_in()?;
     let Some(session_id) = actor.session_id else {
         return Err(AppError::bad_input("this caller has no session to end"));
     };
@@ -356,12 +376,12 @@ async fn load_manager(state: &AppState, id: Uuid) -> Result<manager::Model, AppE
 /// of the manager (this one included) and opens a fresh one.
 pub async fn change_password(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     current_password: String,
     new_password: String,
 ) -> Result<SignedIn, AppError> {
-    let actor = principal.lifting(Restriction::PasswordChange)?;
+    let actor = caller.lifting(Restriction::PasswordChange)?;
     let now = state.clock.now();
     let manager = load_manager(state, actor.manager_id).await?;
     let keys = throttle_keys(&manager.login_key, client);
@@ -500,13 +520,13 @@ async fn send_reset_mail(
 }
 
 /// `resetPassword`: a valid, unused, unexpired token sets the password, clears
-/// `forcePasswordChange` and ends every session of the manager.
+/// `forcePasswordChange` and ends every session of the manager, whose id it returns.
 pub async fn reset_password(
     state: &AppState,
     token: &str,
     new_password: String,
     client: &ClientInfo,
-) -> Result<bool, AppError> {
+) -> Result<Uuid, AppError> {
     let now = state.clock.now();
     let keys: Vec<Key> = client.address.iter().map(|a| Key::address(a)).collect();
     throttle::attempt(&state.db, now, &keys).await?;
@@ -550,18 +570,18 @@ pub async fn reset_password(
     revoke_all_sessions(&txn, manager.id, now).await?;
     audit::record(&txn, now, audit_entry(&manager, "resetPassword", client)).await?;
     txn.commit().await?;
-    Ok(true)
+    Ok(manager.id)
 }
 
 /// `validateEmail`: a mailed code, once, marks the address validated, lifts
 /// `EMAIL_VALIDATION` and replaces the session with a fresh one.
 pub async fn validate_email(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     code: &str,
 ) -> Result<SignedIn, AppError> {
-    let actor = principal.lifting(Restriction::EmailValidation)?;
+    let actor = caller.lifting(Restriction::EmailValidation)?;
     let now = state.clock.now();
     let manager = load_manager(state, actor.manager_id).await?;
     let keys = throttle_keys(&manager.login_key, client);

@@ -20,11 +20,12 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::{
-    auth::{ClientInfo, Principal},
+    auth::ClientInfo,
     error::AppError,
     service::{
-        access::{self, Reach},
+        access::{self, Access},
         audit,
+        features::Right,
         features::{Patch, RepFeatureSet, RightSet},
         paging::{Page, PageArgs, like_pattern},
         validate,
@@ -38,15 +39,15 @@ const TARGET: &str = "team";
 /// `teams(search, parentId, first, after)`: the teams the caller can see.
 pub async fn list(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     search: Option<&str>,
     parent_id: Option<Uuid>,
     page: PageArgs,
 ) -> Result<Page<team::Model>, AppError> {
-    let actor = principal.actor()?;
-    let mut query = team::Entity::find().filter(team::Column::AccountId.eq(actor.account_id));
-    if let Reach::Teams(ids) = access::reach(&state.db, actor).await? {
-        query = query.filter(team::Column::Id.is_in(ids));
+    let reach = caller.reach().await?;
+    let mut query = team::Entity::find().filter(team::Column::AccountId.eq(reach.account_id));
+    if let Some(ids) = reach.team_ids() {
+        query = query.filter(team::Column::Id.is_in(ids.iter().copied()));
     }
     if let Some(parent) = parent_id {
         query = query.filter(team::Column::ParentId.eq(parent));
@@ -68,12 +69,8 @@ pub async fn list(
     Ok(Page::from_rows(rows, page, total))
 }
 
-pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    id: Uuid,
-) -> Result<team::Model, AppError> {
-    access::visible_team(&state.db, principal.actor()?, id).await
+pub async fn get(caller: &Access, id: Uuid) -> Result<team::Model, AppError> {
+    caller.team(id).await
 }
 
 /// What `createTeam` and `updateTeam` take (patch semantics for updates).
@@ -162,11 +159,11 @@ fn check_available_logins(value: Option<i32>) -> Result<(), AppError> {
 /// team manager with `addDeleteSubteams` on the parent, who is then assigned to it.
 pub async fn create(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     input: TeamInput,
 ) -> Result<team::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let parent_id = input.parent_id.flatten();
     let portal_id = input.portal_id.flatten();
     let subportal_ids = input.subportal_ids.unwrap_or_default();
@@ -177,7 +174,7 @@ pub async fn create(
     match parent_id {
         Some(parent) => {
             let parent = access::visible_team(&txn, actor, parent).await?;
-            access::require_right(&txn, actor, &parent, "addDeleteSubteams").await?;
+            access::require_right(&txn, actor, &parent, Right::AddDeleteSubteams).await?;
         }
         None => access::provisioner(actor)?,
     }
@@ -263,12 +260,12 @@ async fn is_self_or_descendant(
 /// sub-teams is refused.
 pub async fn update(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     input: TeamInput,
 ) -> Result<team::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let current = access::visible_team(&txn, actor, id).await?;
@@ -367,11 +364,11 @@ async fn current_subportals(
 /// on the parent.
 pub async fn delete(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
 ) -> Result<Uuid, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let current = access::visible_team(&txn, actor, id).await?;
@@ -380,7 +377,7 @@ pub async fn delete(
             let parent = access::visible_team(&txn, actor, parent)
                 .await
                 .map_err(|_| AppError::Forbidden)?;
-            access::require_right(&txn, actor, &parent, "addDeleteSubteams").await?;
+            access::require_right(&txn, actor, &parent, Right::AddDeleteSubteams).await?;
         }
         _ => access::provisioner(actor)?,
     }
@@ -427,13 +424,13 @@ pub enum TeamSet {
 /// managers). The dependency rules apply; the audit keeps the fields that changed.
 pub async fn update_set(
     state: &AppState,
-    principal: &Principal,
+    caller: &Access,
     client: &ClientInfo,
     id: Uuid,
     which: TeamSet,
     patch: Patch,
 ) -> Result<team::Model, AppError> {
-    let actor = principal.actor()?;
+    let actor = caller.actor()?;
     let now = state.clock.now();
     let txn = state.db.begin().await?;
     let current = access::visible_team(&txn, actor, id).await?;

@@ -108,13 +108,12 @@ impl TestApp {
     /// Runs a GraphQL request in-process as `principal` and returns the JSON response.
     pub async fn gql(&self, principal: &Principal, query: &str, variables: Value) -> Value {
         let request = Request::new(query).variables(Variables::from_json(variables));
-        let response = graphql::execute(
-            &self.schema,
-            request,
+        let caller = graphql::RequestCaller::new(
+            self.state.db.clone(),
             principal.clone(),
             ClientInfo::default(),
-        )
-        .await;
+        );
+        let response = graphql::execute(&self.schema, request, &caller).await;
         serde_json::to_value(response).expect("response is JSON")
     }
 

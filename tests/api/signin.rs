@@ -717,7 +717,7 @@ async fn replicas_sharing_a_database_accept_each_others_tokens() {
     };
     let principal = replica
         .auth
-        .authenticate(&replica, &request)
+        .authenticate(&request)
         .await
         .unwrap()
         .unwrap();
