@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use entity::audit_event;
 
 use super::{
-    connection::AuditEventConnection,
+    connection::{self, AuditEventConnection},
     scalars::{parse_id, to_id},
     scope, state,
 };
@@ -70,7 +70,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The account's audit log, newest first. Company managers only.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
@@ -78,8 +78,10 @@ impl AuditQuery {
         target_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<AuditEventConnection> {
-        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
         let target = target_id
             .map(|t| parse_id("targetId", &t))
             .transpose()
@@ -89,6 +91,6 @@ impl AuditQuery {
             service::audit::list(state(ctx)?, scope.access(), action.as_deref(), target, page)
                 .await
                 .gql()?;
-        Ok(AuditEventConnection::from_page(found, |e| e.id, AuditEvent))
+        Ok(connection::from_page(found, |e| e.id, AuditEvent))
     }
 }

@@ -1,65 +1,61 @@
-//! Relay connections: `nodes`, `edges { cursor node }`, `pageInfo`, `totalCount`, one concrete
-//! pair of types per node type (async-graphql cannot nest generic objects).
+//! Relay connections, with async-graphql's own `Connection`: `nodes`, `edges { cursor node }`,
+//! the full `pageInfo` (`hasPreviousPage`, `hasNextPage`, `startCursor`, `endCursor`) and our
+//! `totalCount`. A connection is built from a service [`Page`]; cursors are opaque ids.
 
-use async_graphql::SimpleObject;
+use async_graphql::{
+    SimpleObject,
+    connection::{Connection, CursorType, Edge},
+};
+use uuid::Uuid;
 
 use super::{AuditEvent, Manager, Portal, Rep, Team};
-use crate::service::paging::{Page, encode_cursor};
+use crate::service::paging::{Page, decode_cursor, encode_cursor};
 
-#[derive(SimpleObject, Clone, Debug)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    /// Pass as `after` to get the next page.
-    pub end_cursor: Option<String>,
+/// A row id as an opaque cursor.
+pub struct Cursor(Uuid);
+
+impl CursorType for Cursor {
+    type Error = crate::error::AppError;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        decode_cursor("cursor", s).map(Cursor)
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(self.0)
+    }
 }
 
-macro_rules! connection {
-    ($connection:ident, $edge:ident, $node:ident) => {
-        #[derive(SimpleObject, Clone)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $node,
-        }
-
-        #[derive(SimpleObject, Clone)]
-        pub struct $connection {
-            pub nodes: Vec<$node>,
-            pub edges: Vec<$edge>,
-            pub page_info: PageInfo,
-            /// All matching rows, not just this page.
-            pub total_count: u64,
-        }
-
-        impl $connection {
-            pub fn from_page<M>(
-                page: Page<M>,
-                id: impl Fn(&M) -> uuid::Uuid,
-                wrap: impl Fn(M) -> $node,
-            ) -> Self {
-                let edges: Vec<$edge> = page
-                    .items
-                    .into_iter()
-                    .map(|m| $edge {
-                        cursor: encode_cursor(id(&m)),
-                        node: wrap(m),
-                    })
-                    .collect();
-                $connection {
-                    nodes: edges.iter().map(|e| e.node.clone()).collect(),
-                    page_info: PageInfo {
-                        has_next_page: page.has_next_page,
-                        end_cursor: edges.last().map(|e| e.cursor.clone()),
-                    },
-                    edges,
-                    total_count: page.total_count,
-                }
-            }
-        }
-    };
+/// What every connection adds to Relay's fields.
+#[derive(SimpleObject)]
+pub struct Totals {
+    /// All matching rows, not just this page.
+    pub total_count: u64,
 }
 
-connection!(ManagerConnection, ManagerEdge, Manager);
-connection!(TeamConnection, TeamEdge, Team);
-connection!(PortalConnection, PortalEdge, Portal);
-connection!(RepConnection, RepEdge, Rep);
-connection!(AuditEventConnection, AuditEventEdge, AuditEvent);
+pub type ManagerConnection = Connection<Cursor, Manager, Totals>;
+pub type TeamConnection = Connection<Cursor, Team, Totals>;
+pub type PortalConnection = Connection<Cursor, Portal, Totals>;
+pub type RepConnection = Connection<Cursor, Rep, Totals>;
+pub type AuditEventConnection = Connection<Cursor, AuditEvent, Totals>;
+
+/// The connection of one page: `id` gives a row's cursor, `wrap` its GraphQL object.
+pub fn from_page<M, N: async_graphql::OutputType>(
+    page: Page<M>,
+    id: impl Fn(&M) -> Uuid,
+    wrap: impl Fn(M) -> N,
+) -> Connection<Cursor, N, Totals> {
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        Totals {
+            total_count: page.total_count,
+        },
+    );
+    connection.edges = page
+        .items
+        .into_iter()
+        .map(|row| Edge::new(Cursor(id(&row)), wrap(row)))
+        .collect();
+    connection
+}

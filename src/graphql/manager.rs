@@ -5,7 +5,7 @@ use entity::manager::{self, ManagerKind as StoredKind};
 
 use super::{
     Portal, Scope, Team, client,
-    connection::ManagerConnection,
+    connection::{self, ManagerConnection},
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
     loaders::{PortalsOfManager, TeamById, TeamsOfManager},
     mutation_scope,
@@ -160,7 +160,7 @@ impl ManagerQuery {
     }
 
     /// The account's managers (company managers); a team or API manager sees only itself.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn managers(
         &self,
         ctx: &Context<'_>,
@@ -168,8 +168,10 @@ impl ManagerQuery {
         #[graphql(desc = "Part of the login, name or e-mail, any case.")] search: Option<String>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<ManagerConnection> {
-        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
         let scope = scope(ctx)?;
         let found = service::manager::list(
             state(ctx)?,
@@ -180,7 +182,7 @@ impl ManagerQuery {
         )
         .await
         .gql()?;
-        Ok(ManagerConnection::from_page(
+        Ok(connection::from_page(
             found,
             |m| m.id,
             |m| Manager(m, scope.clone()),

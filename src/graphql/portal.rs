@@ -6,7 +6,7 @@ use entity::portal;
 
 use super::{
     Scope, client,
-    connection::PortalConnection,
+    connection::{self, PortalConnection},
     loaders::{PortalById, SubportalsOf},
     mutation_scope,
     scalars::{parse_id, to_id},
@@ -56,19 +56,21 @@ pub struct PortalQuery;
 #[Object]
 impl PortalQuery {
     /// The account's portals (a team manager: the portals it is assigned to), by creation.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn portals(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<PortalConnection> {
-        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
         let scope = scope(ctx)?;
         let found = service::portal::list(state(ctx)?, scope.access(), page)
             .await
             .gql()?;
-        Ok(PortalConnection::from_page(
+        Ok(connection::from_page(
             found,
             |p| p.id,
             |p| Portal(p, scope.clone()),

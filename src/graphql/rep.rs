@@ -6,7 +6,7 @@ use entity::rep;
 
 use super::{
     Portal, Scope, Team, client,
-    connection::RepConnection,
+    connection::{self, RepConnection},
     features::{RepFeatureOverrides, RepFeatureSet, RepFeatureSetPatch},
     loaders::{PortalsOfRep, TeamById},
     mutation_scope,
@@ -100,7 +100,7 @@ pub struct RepQuery;
 #[Object]
 impl RepQuery {
     /// Reps of the teams the caller can see, by creation.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn reps(
         &self,
         ctx: &Context<'_>,
@@ -108,14 +108,16 @@ impl RepQuery {
         #[graphql(desc = "Part of the login, name or e-mail, any case.")] search: Option<String>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<RepConnection> {
-        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
         let team = team_id.map(|t| parse_id("teamId", &t)).transpose().gql()?;
         let scope = scope(ctx)?;
         let found = service::rep::list(state(ctx)?, scope.access(), team, search.as_deref(), page)
             .await
             .gql()?;
-        Ok(RepConnection::from_page(
+        Ok(connection::from_page(
             found,
             |r| r.id,
             |r| Rep(r, scope.clone()),

@@ -6,7 +6,7 @@ use entity::team;
 
 use super::{
     Manager, Portal, Rep, Scope, client,
-    connection::{RepConnection, TeamConnection},
+    connection::{self, RepConnection, TeamConnection},
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
     loaders::{ManagersOfTeam, PortalById, RepsOfTeam, SubportalsOfTeam, SubteamsOf, TeamById},
     mutation_scope,
@@ -100,12 +100,8 @@ impl Team {
             .loaders()
             .load_one(RepsOfTeam(self.0.id, page))
             .await?
-            .unwrap_or(service::paging::Page {
-                items: Vec::new(),
-                has_next_page: false,
-                total_count: 0,
-            });
-        Ok(RepConnection::from_page(
+            .unwrap_or_else(service::paging::Page::empty);
+        Ok(connection::from_page(
             found,
             |r| r.id,
             |r| Rep(r, self.1.clone()),
@@ -128,7 +124,7 @@ pub struct TeamQuery;
 #[Object]
 impl TeamQuery {
     /// Teams the caller can see (a team manager: its assigned teams), by creation.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn teams(
         &self,
         ctx: &Context<'_>,
@@ -136,8 +132,10 @@ impl TeamQuery {
         #[graphql(desc = "Only the sub-teams of this team.")] parent_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<TeamConnection> {
-        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
         let parent = parent_id
             .map(|p| parse_id("parentId", &p))
             .transpose()
@@ -147,7 +145,7 @@ impl TeamQuery {
             service::team::list(state(ctx)?, scope.access(), search.as_deref(), parent, page)
                 .await
                 .gql()?;
-        Ok(TeamConnection::from_page(
+        Ok(connection::from_page(
             found,
             |t| t.id,
             |t| Team(t, scope.clone()),

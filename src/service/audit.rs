@@ -3,10 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::audit_event;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -15,7 +12,7 @@ use crate::{
     error::AppError,
     service::{
         access::{self, Access},
-        paging::{Page, PageArgs},
+        paging::{self, Order, Page, PageArgs},
     },
     state::AppState,
 };
@@ -119,14 +116,12 @@ pub async fn list(
     if let Some(target) = target_id {
         query = query.filter(audit_event::Column::TargetId.eq(target));
     }
-    let total = query.clone().count(&state.db).await?;
-    if let Some(after) = page.after {
-        query = query.filter(audit_event::Column::Id.lt(after));
-    }
-    let rows = query
-        .order_by_desc(audit_event::Column::Id)
-        .limit(page.first + 1)
-        .all(&state.db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    paging::fetch(
+        &state.db,
+        query,
+        audit_event::Column::Id,
+        page,
+        Order::NewestFirst,
+    )
+    .await
 }

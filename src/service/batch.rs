@@ -251,18 +251,34 @@ pub async fn rep_pages(
         .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
         .all(db)
         .await?;
-    let counts: HashMap<Uuid, i64> = rep::Entity::find()
-        .select_only()
-        .column(rep::Column::TeamId)
-        .column_as(Expr::col(rep::Column::Id).count(), "n")
-        .filter(rep::Column::AccountId.eq(account_id))
-        .filter(rep::Column::TeamId.is_in(team_ids.iter().copied()))
-        .group_by(rep::Column::TeamId)
-        .into_tuple::<(Uuid, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    // Reps of each team, in all and (for `hasPreviousPage`) up to the cursor.
+    let count = |up_to: Option<Uuid>| {
+        let mut query = rep::Entity::find()
+            .select_only()
+            .column(rep::Column::TeamId)
+            .column_as(Expr::col(rep::Column::Id).count(), "n")
+            .filter(rep::Column::AccountId.eq(account_id))
+            .filter(rep::Column::TeamId.is_in(team_ids.iter().copied()));
+        if let Some(cursor) = up_to {
+            query = query.filter(rep::Column::Id.lte(cursor));
+        }
+        async move {
+            Ok::<HashMap<Uuid, i64>, AppError>(
+                query
+                    .group_by(rep::Column::TeamId)
+                    .into_tuple::<(Uuid, i64)>()
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            )
+        }
+    };
+    let counts = count(None).await?;
+    let before_cursor = match page.after {
+        Some(after) => count(Some(after)).await?,
+        None => HashMap::new(),
+    };
     let mut grouped: HashMap<Uuid, Vec<rep::Model>> =
         team_ids.iter().map(|id| (*id, Vec::new())).collect();
     for row in rows {
@@ -274,10 +290,9 @@ pub async fn rep_pages(
         .into_iter()
         .map(|(team_id, rows)| {
             let total = counts.get(&team_id).copied().unwrap_or(0);
-            (
-                team_id,
-                Page::from_rows(rows, page, u64::try_from(total).unwrap_or(0)),
-            )
+            let mut page = Page::from_rows(rows, page, u64::try_from(total).unwrap_or(0));
+            page.has_previous_page = before_cursor.get(&team_id).is_some_and(|n| *n > 0);
+            (team_id, page)
         })
         .collect())
 }

@@ -12,8 +12,8 @@ use entity::{
 use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::{Map, Value, json};
@@ -27,7 +27,7 @@ use crate::{
         audit,
         features::{Patch, RepFeatureSet, RightSet},
         logins,
-        paging::{Page, PageArgs, like_pattern},
+        paging::{self, Order, Page, PageArgs, like_pattern},
         validate,
     },
     state::AppState,
@@ -71,16 +71,14 @@ pub async fn list(
                 .add(Expr::expr(Func::lower(Expr::col(manager::Column::Email))).like(&pattern)),
         );
     }
-    let total = query.clone().count(&state.db).await?;
-    if let Some(after) = page.after {
-        query = query.filter(manager::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(manager::Column::Id)
-        .limit(page.first + 1)
-        .all(&state.db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    paging::fetch(
+        &state.db,
+        query,
+        manager::Column::Id,
+        page,
+        Order::OldestFirst,
+    )
+    .await
 }
 
 /// One manager the caller may see, or `NOT_FOUND`.

@@ -2,6 +2,10 @@
 //! is `first` rows after the cursor's id. Cursors are opaque to clients.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -9,26 +13,58 @@ use crate::error::AppError;
 pub const DEFAULT_FIRST: u64 = 20;
 pub const MAX_FIRST: u64 = 100;
 
+/// Which page of a list: `first` rows after `after`, or the `last` rows before `before`
+/// (Relay). Cursors are row ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PageArgs {
+    /// How many rows: `first`, or `last` when `backward`.
     pub first: u64,
     pub after: Option<Uuid>,
+    pub before: Option<Uuid>,
+    /// `last`/`before`: the page ends where the cursor is and the list is read backwards.
+    pub backward: bool,
+}
+
+fn count(name: &str, value: i32) -> Result<u64, AppError> {
+    if (1..=MAX_FIRST as i32).contains(&value) {
+        Ok(value as u64)
+    } else {
+        Err(AppError::bad_input(format!(
+            "{name} must be between 1 and {MAX_FIRST}"
+        )))
+    }
 }
 
 impl PageArgs {
-    /// Checks `first` (1 to 100, default 20) and decodes `after`.
+    /// Checks `first` (1 to 100, default 20) and decodes `after`: lists that page forwards
+    /// only (`Team.reps`).
     pub fn new(first: Option<i32>, after: Option<&str>) -> Result<Self, AppError> {
-        let first = match first {
-            None => DEFAULT_FIRST,
-            Some(n) if (1..=MAX_FIRST as i32).contains(&n) => n as u64,
-            Some(_) => {
-                return Err(AppError::bad_input(format!(
-                    "first must be between 1 and {MAX_FIRST}"
-                )));
+        Self::relay(first, after, None, None)
+    }
+
+    /// Relay arguments: `first`/`after` forwards, `last`/`before` backwards; `after` and
+    /// `before` may bound either. `first` and `last` together are refused (the Relay spec
+    /// discourages it and the result is confusing).
+    pub fn relay(
+        first: Option<i32>,
+        after: Option<&str>,
+        last: Option<i32>,
+        before: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let (n, backward) = match (first, last) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::bad_input("give first or last, not both"));
             }
+            (Some(first), None) => (count("first", first)?, false),
+            (None, Some(last)) => (count("last", last)?, true),
+            (None, None) => (DEFAULT_FIRST, before.is_some() && after.is_none()),
         };
-        let after = after.map(decode_cursor).transpose()?;
-        Ok(PageArgs { first, after })
+        Ok(PageArgs {
+            first: n,
+            after: after.map(|c| decode_cursor("after", c)).transpose()?,
+            before: before.map(|c| decode_cursor("before", c)).transpose()?,
+            backward,
+        })
     }
 }
 
@@ -36,41 +72,147 @@ impl PageArgs {
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    pub has_previous_page: bool,
     pub has_next_page: bool,
     pub total_count: u64,
 }
 
 impl<T> Page<T> {
-    /// From up to `first + 1` rows: the extra row only says there is a next page.
+    /// From up to `first + 1` rows read forwards: the extra row only says there is a next
+    /// page.
     pub fn from_rows(mut rows: Vec<T>, args: PageArgs, total_count: u64) -> Self {
         let has_next_page = rows.len() as u64 > args.first;
         rows.truncate(args.first as usize);
         Page {
             items: rows,
+            has_previous_page: false,
             has_next_page,
             total_count,
+        }
+    }
+
+    pub fn empty() -> Self {
+        Page {
+            items: Vec::new(),
+            has_previous_page: false,
+            has_next_page: false,
+            total_count: 0,
         }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
+            has_previous_page: self.has_previous_page,
             has_next_page: self.has_next_page,
             total_count: self.total_count,
         }
     }
 }
 
+/// The order of a list: by creation (ids are UUIDv7), oldest or newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    OldestFirst,
+    NewestFirst,
+}
+
+/// One page of `query` (already filtered to what the caller may see), keyset-paginated on
+/// the id column `id`, with the total count of `query` and both ends of `PageInfo`: the one
+/// way every list of the API pages. At most four statements whatever the page: the count, the
+/// page, and a one-row probe past each cursor given.
+pub async fn fetch<E, C>(
+    conn: &C,
+    query: Select<E>,
+    id: E::Column,
+    args: PageArgs,
+    order: Order,
+) -> Result<Page<E::Model>, AppError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let total_count = query.clone().count(conn).await?;
+    // "Further along the list" is a greater id oldest first, a smaller one newest first.
+    let further = |cursor: Uuid| match order {
+        Order::OldestFirst => id.gt(cursor),
+        Order::NewestFirst => id.lt(cursor),
+    };
+    let not_further = |cursor: Uuid| match order {
+        Order::OldestFirst => id.lte(cursor),
+        Order::NewestFirst => id.gte(cursor),
+    };
+    let earlier = |cursor: Uuid| match order {
+        Order::OldestFirst => id.lt(cursor),
+        Order::NewestFirst => id.gt(cursor),
+    };
+    let not_earlier = |cursor: Uuid| match order {
+        Order::OldestFirst => id.gte(cursor),
+        Order::NewestFirst => id.lte(cursor),
+    };
+    let mut window = query.clone();
+    if let Some(after) = args.after {
+        window = window.filter(further(after));
+    }
+    if let Some(before) = args.before {
+        window = window.filter(earlier(before));
+    }
+    // Read from the end the page starts at: the list's order forwards, reversed backwards.
+    let ascending = (order == Order::OldestFirst) != args.backward;
+    window = if ascending {
+        window.order_by_asc(id)
+    } else {
+        window.order_by_desc(id)
+    };
+    let mut rows = window.limit(args.first + 1).all(conn).await?;
+    let more = rows.len() as u64 > args.first;
+    rows.truncate(args.first as usize);
+    if args.backward {
+        rows.reverse();
+    }
+    // Past the page on the side it was not read towards: rows at or behind the cursor.
+    let behind = match (args.backward, args.after, args.before) {
+        (false, Some(after), _) => Some(not_further(after)),
+        (true, _, Some(before)) => Some(not_earlier(before)),
+        _ => None,
+    };
+    let rows_behind = match behind {
+        None => false,
+        Some(side) => query
+            .filter(side)
+            .select_only()
+            .column(id)
+            .limit(1)
+            .into_tuple::<Uuid>()
+            .one(conn)
+            .await?
+            .is_some(),
+    };
+    let (has_previous_page, has_next_page) = if args.backward {
+        (more, rows_behind)
+    } else {
+        (rows_behind, more)
+    };
+    Ok(Page {
+        items: rows,
+        has_previous_page,
+        has_next_page,
+        total_count,
+    })
+}
+
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<Uuid, AppError> {
+/// Decodes the cursor given as argument `name`.
+pub fn decode_cursor(name: &str, cursor: &str) -> Result<Uuid, AppError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
         .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-        .ok_or_else(|| AppError::bad_input("after is not a cursor from this API"))
+        .ok_or_else(|| AppError::bad_input(format!("{name} is not a cursor from this API")))
 }
 
 /// `%term%` for a case-insensitive LIKE, with LIKE's wildcards in the term taken literally.
@@ -91,8 +233,8 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_junk_is_refused() {
         let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)).ok(), Some(id));
-        assert!(decode_cursor("not-a-cursor").is_err());
+        assert_eq!(decode_cursor("after", &encode_cursor(id)).ok(), Some(id));
+        assert!(decode_cursor("after", "not-a-cursor").is_err());
     }
 
     #[test]
@@ -100,6 +242,14 @@ mod tests {
         assert_eq!(PageArgs::new(None, None).map(|a| a.first).ok(), Some(20));
         assert!(PageArgs::new(Some(0), None).is_err());
         assert!(PageArgs::new(Some(101), None).is_err());
+        assert!(PageArgs::relay(Some(5), None, Some(5), None).is_err());
+        assert!(PageArgs::relay(None, None, Some(0), None).is_err());
+        assert_eq!(
+            PageArgs::relay(None, None, Some(3), None)
+                .map(|a| (a.first, a.backward))
+                .ok(),
+            Some((3, true))
+        );
         assert_eq!(
             PageArgs::new(Some(100), None).map(|a| a.first).ok(),
             Some(100)

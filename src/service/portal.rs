@@ -5,7 +5,7 @@
 use entity::{manager::ManagerKind, portal, rep_portal, team, team_subportal};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::{
     service::{
         access::{self, Access},
         audit,
-        paging::{Page, PageArgs},
+        paging::{self, Order, Page, PageArgs},
         validate,
     },
     state::AppState,
@@ -38,16 +38,14 @@ pub async fn list(
         Some(ids) => query.filter(portal::Column::Id.is_in(ids.iter().copied())),
         None => query.filter(portal::Column::ParentId.is_null()),
     };
-    let total = query.clone().count(&state.db).await?;
-    if let Some(after) = page.after {
-        query = query.filter(portal::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(portal::Column::Id)
-        .limit(page.first + 1)
-        .all(&state.db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    paging::fetch(
+        &state.db,
+        query,
+        portal::Column::Id,
+        page,
+        Order::OldestFirst,
+    )
+    .await
 }
 
 async fn visible(

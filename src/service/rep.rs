@@ -9,8 +9,8 @@ use entity::{manager::ManagerKind, manager_portal, portal, rep, rep_portal, team
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::{Map, Value, json};
@@ -25,7 +25,7 @@ use crate::{
         features::Right,
         features::{Overrides, Patch, RepFeatureSet},
         logins,
-        paging::{Page, PageArgs, like_pattern},
+        paging::{self, Order, Page, PageArgs, like_pattern},
         validate,
     },
     state::AppState,
@@ -59,16 +59,7 @@ pub async fn list(
                 .add(Expr::expr(Func::lower(Expr::col(rep::Column::Email))).like(&pattern)),
         );
     }
-    let total = query.clone().count(&state.db).await?;
-    if let Some(after) = page.after {
-        query = query.filter(rep::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(rep::Column::Id)
-        .limit(page.first + 1)
-        .all(&state.db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    paging::fetch(&state.db, query, rep::Column::Id, page, Order::OldestFirst).await
 }
 
 /// A rep of a team the caller can see, with that team; `NOT_FOUND` otherwise.
@@ -352,10 +343,16 @@ pub async fn update(
         active.team_id = Set(new_team);
     }
     if let Some(portal_ids) = input.portal_ids {
-        let wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
+        let mut wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
         let old = portals_of(&txn, id).await?;
+        check_portals(&txn, actor, &wanted).await?;
+        // `portalIds` speaks of the portals the caller sees: the rep's other portals (a team
+        // manager's unassigned ones) stay as they are rather than being dropped unseen.
+        if actor.kind == ManagerKind::Team {
+            let assigned = access::assigned_portals(&txn, actor.manager_id).await?;
+            wanted.extend(old.iter().filter(|p| !assigned.contains(p)));
+        }
         if wanted != old {
-            check_portals(&txn, actor, &wanted).await?;
             replace_portals(&txn, id, &wanted).await?;
             before.insert("portalIds".into(), json!(old));
             after.insert("portalIds".into(), json!(wanted));

@@ -12,8 +12,8 @@ use entity::{manager::ManagerKind, manager_team, portal, rep, team, team_subport
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::{Map, Value, json};
@@ -27,7 +27,7 @@ use crate::{
         audit,
         features::Right,
         features::{Patch, RepFeatureSet, RightSet},
-        paging::{Page, PageArgs, like_pattern},
+        paging::{self, Order, Page, PageArgs, like_pattern},
         validate,
     },
     state::AppState,
@@ -57,16 +57,7 @@ pub async fn list(
             Expr::expr(Func::lower(Expr::col(team::Column::Name))).like(like_pattern(term)),
         );
     }
-    let total = query.clone().count(&state.db).await?;
-    if let Some(after) = page.after {
-        query = query.filter(team::Column::Id.gt(after));
-    }
-    let rows = query
-        .order_by_asc(team::Column::Id)
-        .limit(page.first + 1)
-        .all(&state.db)
-        .await?;
-    Ok(Page::from_rows(rows, page, total))
+    paging::fetch(&state.db, query, team::Column::Id, page, Order::OldestFirst).await
 }
 
 pub async fn get(caller: &Access, id: Uuid) -> Result<team::Model, AppError> {

@@ -715,12 +715,7 @@ async fn replicas_sharing_a_database_accept_each_others_tokens() {
         headers: &headers,
         client_address: None,
     };
-    let principal = replica
-        .auth
-        .authenticate(&request)
-        .await
-        .unwrap()
-        .unwrap();
+    let principal = replica.auth.authenticate(&request).await.unwrap().unwrap();
     assert!(matches!(principal, Principal::Manager(_)));
 }
 
