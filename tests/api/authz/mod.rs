@@ -9,7 +9,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use admin_center::{
-    auth::Principal,
     clock::Clock,
     service::{account, logins},
 };
@@ -22,7 +21,7 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{TestApp, error_code, principal_of};
+use crate::harness::{TestApp, User, error_code};
 
 mod changes;
 mod managers;
