@@ -24,7 +24,9 @@ use uuid::Uuid;
 use crate::harness::{TestApp, User, error_code};
 
 mod changes;
+mod found;
 mod managers;
+mod nested;
 mod queries;
 mod world;
 
