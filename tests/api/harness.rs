@@ -1,5 +1,7 @@
 //! `TestApp`: a real admin-center server (same routes as `serve`) on 127.0.0.1, over a fresh
-//! database that has run the real migrations.
+//! database that has run the real migrations. It hands out real users with real credentials
+//! (`company_owner`, `sign_in`): every request under test goes over HTTP with a session token
+//! that the real `login` mutation issued, through the whole auth chain.
 
 use std::net::{SocketAddr, TcpListener};
 

@@ -15,7 +15,9 @@ fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
 }
 
 async fn create_team(who: &User, name: &str, parent: Option<&str>) -> String {
-    let body = who.gql("mutation($n: String!, $p: ID) { createTeam(input: { name: $n, parentId: $p }) { id } }",
+    let body = who
+        .gql(
+            "mutation($n: String!, $p: ID) { createTeam(input: { name: $n, parentId: $p }) { id } }",
             json!({ "n": name, "p": parent }),
         )
         .await;
@@ -23,7 +25,9 @@ async fn create_team(who: &User, name: &str, parent: Option<&str>) -> String {
 }
 
 async fn create_team_manager(owner: &User, login: &str) -> Value {
-    let body = owner.gql("mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Tess Lead\", email: \"tess@example.com\", password: \"Team-Lead-2026\" }) {
+    let body = owner
+        .gql(
+            "mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Tess Lead\", email: \"tess@example.com\", password: \"Team-Lead-2026\" }) {
                 id kind login loginSettings { forcePasswordChange } } }",
             json!({ "l": login }),
         )
@@ -67,7 +71,11 @@ async fn rights_follow_the_dependency_rules_and_a_rejected_patch_stores_nothing(
         "nothing stored"
     );
 
-    let ok = owner.gql(RIGHTS, json!({ "id": id, "r": { "addDeleteReps": true, "sessionReplay": true, "exportSessionReplay": true } }))
+    let ok = owner
+        .gql(
+            RIGHTS,
+            json!({ "id": id, "r": { "addDeleteReps": true, "sessionReplay": true, "exportSessionReplay": true } }),
+        )
         .await;
     assert_eq!(
         data(&ok, "updateManagerRights")["rights"],
@@ -127,13 +135,21 @@ async fn rep_controls_and_rep_defaults_keep_the_rep_feature_rules() {
     let defaults =
         "mutation($id: ID!, $p: RepFeatureSetPatch!) { updateTeamRepDefaults(id: $id, input: $p) {
         repDefaults { managementCenterAccess reports sessionReplay exportSessionReplay } } }";
-    let bad = owner.gql(defaults, json!({ "id": team, "p": { "managementCenterAccess": true, "exportSessionReplay": true } }))
+    let bad = owner
+        .gql(
+            defaults,
+            json!({ "id": team, "p": { "managementCenterAccess": true, "exportSessionReplay": true } }),
+        )
         .await;
     assert_eq!(
         bad["errors"][0]["extensions"]["fields"],
         json!(["exportSessionReplay"])
     );
-    let all = owner.gql(defaults, json!({ "id": team, "p": { "managementCenterAccess": true, "reports": true, "sessionReplay": true, "exportSessionReplay": true } }))
+    let all = owner
+        .gql(
+            defaults,
+            json!({ "id": team, "p": { "managementCenterAccess": true, "reports": true, "sessionReplay": true, "exportSessionReplay": true } }),
+        )
         .await;
     assert_eq!(
         data(&all, "updateTeamRepDefaults")["repDefaults"]["exportSessionReplay"],
@@ -166,7 +182,11 @@ async fn effective_rights_need_assignment_own_right_and_team_feature() {
             json!({ "id": id, "r": { "addDeleteReps": true, "changeRepPassword": true } }),
         )
         .await;
-    let set = owner.gql("mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { teams { id } } }", json!({ "id": id, "t": [team] }))
+    let set = owner
+        .gql(
+            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { teams { id } } }",
+            json!({ "id": id, "t": [team] }),
+        )
         .await;
     assert_eq!(
         data(&set, "setManagerTeams")["teams"],
@@ -185,10 +205,12 @@ async fn effective_rights_need_assignment_own_right_and_team_feature() {
         json!({ "addDeleteReps": false, "changeRepPassword": false, "logOutReps": false }),
         "not assigned: nothing"
     );
-    owner.gql("mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }",
-        json!({ "t": team }),
-    )
-    .await;
+    owner
+        .gql(
+            "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }",
+            json!({ "t": team }),
+        )
+        .await;
     let feature_off = owner.gql(effective, json!({ "id": id, "t": team })).await;
     assert_eq!(
         data(&feature_off, "manager")["effectiveRights"],
@@ -285,7 +307,11 @@ async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights(
     assert_eq!(error_code(&under_hidden), Some("NOT_FOUND"));
 
     // The team's managerFeatures can take the right away again.
-    owner.gql("mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteSubteams: false }) { id } }", json!({ "t": team }))
+    owner
+        .gql(
+            "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteSubteams: false }) { id } }",
+            json!({ "t": team }),
+        )
         .await;
     let delete = as_lead
         .gql(
@@ -310,7 +336,7 @@ async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
     let (created, owner) = app.company_owner().await;
     let create = "mutation { createApiManager(input: { login: \"robot\", name: \"Robot\", email: \"robot@example.com\", password: \"Robot-Pass-2026\" }) { id kind } }";
     assert_eq!(
-        error_code(&owner.gql(create, json!({})).await),
+        error_code(&owner.gql(create, json!({}),).await),
         Some("FORBIDDEN")
     );
     admin_center::service::account::set_api_managers_allowed(
@@ -369,7 +395,9 @@ async fn logins_are_unique_across_the_installation_and_the_last_company_manager_
     let app = TestApp::new().await;
     let (created, owner) = app.company_owner().await;
     let (_, stranger) = app.company_owner().await;
-    let taken = stranger.gql("mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Copy\", email: \"c@example.com\", password: \"Copy-Cat-2026\" }) { id } }",
+    let taken = stranger
+        .gql(
+            "mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Copy\", email: \"c@example.com\", password: \"Copy-Cat-2026\" }) { id } }",
             json!({ "l": created.owner.login.to_uppercase() }),
         )
         .await;
@@ -482,7 +510,9 @@ async fn portals_come_with_a_first_subportal_and_are_kept_while_used() {
         "a portal keeps one sub-portal"
     );
 
-    let team = owner.gql("mutation($p: ID!, $s: [ID!]) { createTeam(input: { name: \"EU desk\", portalId: $p, subportalIds: $s }) { portal { name } subportals { id } } }",
+    let team = owner
+        .gql(
+            "mutation($p: ID!, $s: [ID!]) { createTeam(input: { name: \"EU desk\", portalId: $p, subportalIds: $s }) { portal { name } subportals { id } } }",
             json!({ "p": portal_id, "s": [first] }),
         )
         .await;
@@ -543,10 +573,12 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
     }
     for (i, team) in teams.iter().enumerate() {
         for r in 0..12 {
-            owner.gql("mutation($t: ID!, $l: String!) { createRep(input: { login: $l, name: \"Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }",
-                json!({ "t": team, "l": format!("rep-{i}-{r}") }),
-            )
-            .await;
+            owner
+                .gql(
+                    "mutation($t: ID!, $l: String!) { createRep(input: { login: $l, name: \"Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }",
+                    json!({ "t": team, "l": format!("rep-{i}-{r}") }),
+                )
+                .await;
         }
     }
     // The query the issue names, plus portals and counts.
@@ -600,7 +632,11 @@ async fn audit_events_are_for_company_managers_of_the_account_newest_first() {
             { "action": "createAccount", "actorLogin": "operator", "targetType": "account" },
         ])
     );
-    let filtered = owner.gql("query($t: ID!) { auditEvents(action: \"updateTeam\", targetId: $t) { nodes { before after } } }", json!({ "t": team }))
+    let filtered = owner
+        .gql(
+            "query($t: ID!) { auditEvents(action: \"updateTeam\", targetId: $t) { nodes { before after } } }",
+            json!({ "t": team }),
+        )
         .await;
     assert_eq!(
         data(&filtered, "auditEvents")["nodes"],

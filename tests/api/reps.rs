@@ -15,7 +15,11 @@ const CREATE: &str = "mutation($t: ID!, $l: String!, $p: [ID!]) {
         id login screenName team { id } portals { id } features { managementCenterAccess reports } featureOverrides { reports } } }";
 
 async fn team(who: &User, name: &str, cap: Option<i32>) -> String {
-    let body = who.gql("mutation($n: String!, $c: Int) { createTeam(input: { name: $n, availableLogins: $c }) { id } }", json!({ "n": name, "c": cap }))
+    let body = who
+        .gql(
+            "mutation($n: String!, $c: Int) { createTeam(input: { name: $n, availableLogins: $c }) { id } }",
+            json!({ "n": name, "c": cap }),
+        )
         .await;
     data(&body, "createTeam")["id"].as_str().unwrap().to_owned()
 }
@@ -81,7 +85,11 @@ async fn reps_are_created_within_the_team_cap_with_unique_logins() {
         "a team with reps stays"
     );
 
-    let moved = owner.gql("mutation($r: ID!, $t: ID!) { updateRep(id: $r, input: { teamId: $t }) { team { name } } }", json!({ "r": rep["id"], "t": other }))
+    let moved = owner
+        .gql(
+            "mutation($r: ID!, $t: ID!) { updateRep(id: $r, input: { teamId: $t }) { team { name } } }",
+            json!({ "r": rep["id"], "t": other }),
+        )
         .await;
     assert_eq!(data(&moved, "updateRep")["team"]["name"], "Sales");
     let deleted = owner
@@ -130,7 +138,12 @@ async fn a_team_manager_provisions_reps_only_with_its_effective_rights() {
         Some("FORBIDDEN"),
         "assigned, right off"
     );
-    owner.gql("mutation($id: ID!) { updateManagerRights(id: $id, input: { addDeleteReps: true }) { id } }", json!({ "id": id })).await;
+    owner
+        .gql(
+            "mutation($id: ID!) { updateManagerRights(id: $id, input: { addDeleteReps: true }) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
     let body = as_lead.gql(CREATE, json!({ "t": mine, "l": "rep1" })).await;
     let rep = data(&body, "createRep")["id"].clone();
     let elsewhere = as_lead
@@ -140,31 +153,42 @@ async fn a_team_manager_provisions_reps_only_with_its_effective_rights() {
 
     let rename = "mutation($r: ID!) { updateRep(id: $r, input: { name: \"Renamed\" }) { name } }";
     assert_eq!(
-        error_code(&as_lead.gql(rename, json!({ "r": rep })).await),
+        error_code(&as_lead.gql(rename, json!({ "r": rep }),).await),
         Some("FORBIDDEN")
     );
     let password =
         "mutation($r: ID!) { setRepPassword(id: $r, password: \"New-Rep-Pass-2\") { id } }";
     assert_eq!(
-        error_code(&as_lead.gql(password, json!({ "r": rep })).await),
+        error_code(&as_lead.gql(password, json!({ "r": rep }),).await),
         Some("FORBIDDEN")
     );
-    owner.gql("mutation($id: ID!) { updateManagerRights(id: $id, input: { changeRepNameLogin: true, changeRepPassword: true }) { id } }", json!({ "id": id }))
+    owner
+        .gql(
+            "mutation($id: ID!) { updateManagerRights(id: $id, input: { changeRepNameLogin: true, changeRepPassword: true }) { id } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(
-        data(&as_lead.gql(rename, json!({ "r": rep })).await, "updateRep")["name"],
+        data(
+            &as_lead.gql(rename, json!({ "r": rep }),).await,
+            "updateRep"
+        )["name"],
         "Renamed"
     );
     assert!(
         data(
-            &as_lead.gql(password, json!({ "r": rep })).await,
+            &as_lead.gql(password, json!({ "r": rep }),).await,
             "setRepPassword"
         )["id"]
             .is_string()
     );
 
     // The team's managerFeatures switch a right off for every team manager of the team.
-    owner.gql("mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }", json!({ "t": mine }))
+    owner
+        .gql(
+            "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }",
+            json!({ "t": mine }),
+        )
         .await;
     let gone = as_lead
         .gql(
@@ -222,10 +246,12 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
     );
 
     // A team default reaches the fields the rep does not override.
-    owner.gql("mutation($t: ID!) { updateTeamRepDefaults(id: $t, input: { multiSession: true }) { id } }",
-        json!({ "t": support }),
-    )
-    .await;
+    owner
+        .gql(
+            "mutation($t: ID!) { updateTeamRepDefaults(id: $t, input: { multiSession: true }) { id } }",
+            json!({ "t": support }),
+        )
+        .await;
     let read = owner
         .gql(
             "query($r: ID!) { rep(id: $r) { features { managementCenterAccess multiSession } } }",
@@ -254,7 +280,11 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
             json!({ "id": id, "t": [support] }),
         )
         .await;
-    owner.gql("mutation($id: ID!) { updateManagerRepControls(id: $id, input: { managementCenterAccess: true, multiSession: true }) { id } }", json!({ "id": id }))
+    owner
+        .gql(
+            "mutation($id: ID!) { updateManagerRepControls(id: $id, input: { managementCenterAccess: true, multiSession: true }) { id } }",
+            json!({ "id": id }),
+        )
         .await;
     let outside = as_lead
         .gql(features, json!({ "r": rep, "p": { "reports": false } }))

@@ -575,10 +575,13 @@ struct NestedRow {
     document: String,
     vars: Value,
     /// The expected answer for `caller` (whose manager id is `me`), given the model.
-    want: Box<dyn Fn(&NestedWorld, &Model, Caller, Option<Uuid>) -> Want + Send + Sync>,
+    want: WantFn,
     /// After a successful run: what the mutation stored, into the model.
     stored: Option<Stored>,
 }
+
+/// The expected answer for a caller (and its manager id), given the model.
+type WantFn = Box<dyn Fn(&Model, Caller, Option<Uuid>) -> Want + Send + Sync>;
 
 /// Puts what a create mutation stored into the model: the caller, its variables, its answer.
 type Stored = fn(&mut Model, Option<Uuid>, &Value, &Value);
@@ -598,7 +601,7 @@ impl NestedWorld {
                 sel(ty, 2)
             ),
             vars: json!({ "id": id }),
-            want: Box::new(move |_, model, caller, me| match caller {
+            want: Box::new(move |model, caller, me| match caller {
                 Caller::Anonymous => Want::Code("UNAUTHENTICATED"),
                 _ if !model.sees(me, ty, id) => Want::Code("NOT_FOUND"),
                 _ => Want::Data(json!({ "x": model.view(me, ty, id, 2) })),
@@ -612,41 +615,11 @@ impl NestedWorld {
             name: root.to_owned(),
             document: format!("{{ x: {root}(first: 100) {{ {} }} }}", list(ty)),
             vars: json!({}),
-            want: Box::new(move |_, model, caller, me| match caller {
+            want: Box::new(move |model, caller, me| match caller {
                 Caller::Anonymous => Want::Code("UNAUTHENTICATED"),
                 _ => Want::Data(json!({ "x": model.connection(me, ty) })),
             }),
             stored: None,
-        }
-    }
-
-    /// A mutation returning row `id` of `ty` (`id` nil: the row it creates), allowed to the
-    /// callers `expect` gives `DATA`.
-    fn mutation(
-        &self,
-        name: &str,
-        params: &str,
-        call: &str,
-        ty: Ty,
-        vars: Value,
-        expect: Expect,
-        target: Option<Uuid>,
-        stored: Option<Stored>,
-    ) -> NestedRow {
-        NestedRow {
-            name: name.to_owned(),
-            document: format!("mutation({params}) {{ x: {call} {{ {} }} }}", sel(ty, 2)),
-            vars,
-            want: Box::new(move |_, model, caller, me| match expect.of(caller) {
-                Outcome::Code(code) => Want::Code(code),
-                Outcome::Null => Want::Data(json!({ "x": null })),
-                Outcome::Data => match target {
-                    Some(id) => Want::Data(json!({ "x": model.view(me, ty, id, 2) })),
-                    // Judged once the created row is in the model (see `check`).
-                    None => Want::Data(Value::Null),
-                },
-            }),
-            stored,
         }
     }
 
@@ -673,7 +646,7 @@ impl NestedWorld {
                     stored(&mut model, me, &vars, &body["data"]["x"]);
                 }
                 let model = self.model.lock().unwrap();
-                let mut want = (row.want)(self, &model, caller, me);
+                let mut want = (row.want)(&model, caller, me);
                 if let (Want::Data(Value::Null), true) = (&want, succeeded) {
                     // A created row: its view now that the model holds it.
                     let id = uuid_of(&body["data"]["x"]["id"]);
@@ -709,6 +682,50 @@ impl NestedWorld {
     }
 }
 
+/// A mutation row: a mutation returning row `target` of `ty` (none: the row it creates),
+/// allowed to the callers `expect` gives `DATA`.
+struct Change {
+    name: &'static str,
+    /// Variable definitions, without the parentheses.
+    params: &'static str,
+    call: &'static str,
+    ty: Ty,
+    vars: Value,
+    expect: Expect,
+    target: Option<Uuid>,
+    stored: Option<Stored>,
+}
+
+impl Change {
+    fn row(self) -> NestedRow {
+        let Change {
+            name,
+            params,
+            call,
+            ty,
+            vars,
+            expect,
+            target,
+            stored,
+        } = self;
+        NestedRow {
+            name: name.to_owned(),
+            document: format!("mutation({params}) {{ x: {call} {{ {} }} }}", sel(ty, 2)),
+            vars,
+            want: Box::new(move |model, caller, me| match expect.of(caller) {
+                Outcome::Code(code) => Want::Code(code),
+                Outcome::Null => Want::Data(json!({ "x": null })),
+                Outcome::Data => match target {
+                    Some(id) => Want::Data(json!({ "x": model.view(me, ty, id, 2) })),
+                    // Judged once the created row is in the model (see `check`).
+                    None => Want::Data(Value::Null),
+                },
+            }),
+            stored,
+        }
+    }
+}
+
 /// The type a mutation row's selection is on, from its document.
 fn row_type(document: &str) -> Ty {
     if document.contains("createRep") {
@@ -729,7 +746,7 @@ async fn nested_fields_of_every_query_root_are_scoped_like_top_level() {
             name: "me".into(),
             document: format!("{{ x: me {{ {} }} }}", sel(Ty::Manager, 2)),
             vars: json!({}),
-            want: Box::new(|_, model, _, me| {
+            want: Box::new(|model, _, me| {
                 Want::Data(json!({ "x": me.map(|me| model.view(Some(me), Ty::Manager, me, 2)) }))
             }),
             stored: None,
@@ -742,7 +759,7 @@ async fn nested_fields_of_every_query_root_are_scoped_like_top_level() {
                 sel(Ty::Manager, 2)
             ),
             vars: json!({}),
-            want: Box::new(|_, model, _, me| {
+            want: Box::new(|model, _, me| {
                 Want::Data(json!({ "x": me.map(|me| model.view(Some(me), Ty::Manager, me, 2)) }))
             }),
             stored: None,
@@ -798,63 +815,93 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
         ..NEEDS_RIGHT
     };
     let rows = vec![
-        n.mutation(
-            "updateTeam",
-            "$id: ID!",
-            "updateTeam(id: $id, input: { availableLogins: 50 })",
-            Ty::Team,
-            json!({ "id": f.t }),
-            Expect {
+        Change {
+            name: "updateTeam",
+            params: "$id: ID!",
+            call: "updateTeam(id: $id, input: { availableLogins: 50 })",
+            ty: Ty::Team,
+            vars: json!({ "id": f.t }),
+            expect: Expect {
                 team_on_t2: NOT_FOUND,
                 ..TEAM_SETTINGS
             },
-            Some(f.t),
-            None,
-        ),
-        n.mutation(
-            "updateTeamRepDefaults",
-            "$id: ID!",
-            "updateTeamRepDefaults(id: $id, input: { multiSession: true })",
-            Ty::Team,
-            json!({ "id": n.ta }),
-            Expect {
+            target: Some(f.t),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateTeamRepDefaults",
+            params: "$id: ID!",
+            call: "updateTeamRepDefaults(id: $id, input: { multiSession: true })",
+            ty: Ty::Team,
+            vars: json!({ "id": n.ta }),
+            expect: Expect {
                 team_on_t2: NOT_FOUND,
                 team_elsewhere: FORBIDDEN,
                 ..TEAM_SETTINGS
             },
-            Some(n.ta),
-            None,
-        ),
-        n.mutation(
-            "updateRep",
-            "$id: ID!",
-            "updateRep(id: $id, input: { name: \"Renamed Rep\" })",
-            Ty::Rep,
-            json!({ "id": f.rep_t }),
-            on_t,
-            Some(f.rep_t),
-            None,
-        ),
-        n.mutation(
-            "updateRepFeatures",
-            "$id: ID!",
-            "updateRepFeatures(id: $id, input: { multiSession: true })",
-            Ty::Rep,
-            json!({ "id": f.rep_t }),
-            on_t,
-            Some(f.rep_t),
-            None,
-        ),
-        n.mutation(
-            "createRep",
-            "$t: ID!, $p: [ID!], $l: String!",
-            "createRep(input: { teamId: $t, portalIds: $p, login: $l, \
+            target: Some(n.ta),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateTeamManagerFeatures",
+            params: "$id: ID!",
+            call: "updateTeamManagerFeatures(id: $id, input: { scheduleReports: false })",
+            ty: Ty::Team,
+            vars: json!({ "id": f.t }),
+            expect: Expect {
+                team_on_t2: NOT_FOUND,
+                api: FORBIDDEN,
+                ..TEAM_SETTINGS
+            },
+            target: Some(f.t),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "setRepPassword",
+            params: "$id: ID!",
+            call: "setRepPassword(id: $id, password: \"Row-Pass-2026x\")",
+            ty: Ty::Rep,
+            vars: json!({ "id": f.rep_t }),
+            expect: on_t,
+            target: Some(f.rep_t),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateRep",
+            params: "$id: ID!",
+            call: "updateRep(id: $id, input: { name: \"Renamed Rep\" })",
+            ty: Ty::Rep,
+            vars: json!({ "id": f.rep_t }),
+            expect: on_t,
+            target: Some(f.rep_t),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateRepFeatures",
+            params: "$id: ID!",
+            call: "updateRepFeatures(id: $id, input: { multiSession: true })",
+            ty: Ty::Rep,
+            vars: json!({ "id": f.rep_t }),
+            expect: on_t,
+            target: Some(f.rep_t),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "createRep",
+            params: "$t: ID!, $p: [ID!], $l: String!",
+            call: "createRep(input: { teamId: $t, portalIds: $p, login: $l, \
              name: \"New Rep\", email: \"new@example.com\", password: \"Row-Pass-2026x\" })",
-            Ty::Rep,
-            json!({ "t": f.t, "p": [n.p1], "l": "" }),
-            on_t,
-            None,
-            Some(|model, _, vars, rep| {
+            ty: Ty::Rep,
+            vars: json!({ "t": f.t, "p": [n.p1], "l": "" }),
+            expect: on_t,
+            target: None,
+            stored: Some(|model, _, vars, rep| {
                 let portals = vars["p"]
                     .as_array()
                     .into_iter()
@@ -866,16 +913,17 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
                     .reps
                     .insert(uuid_of(&rep["id"]), RepRow { team, portals });
             }),
-        ),
-        n.mutation(
-            "createTeam (sub-team of T)",
-            "$t: ID!, $n: String!",
-            "createTeam(input: { name: $n, parentId: $t })",
-            Ty::Team,
-            json!({ "t": f.t, "n": "" }),
-            on_t,
-            None,
-            Some(|model, me, vars, team| {
+        }
+        .row(),
+        Change {
+            name: "createTeam (sub-team of T)",
+            params: "$t: ID!, $n: String!",
+            call: "createTeam(input: { name: $n, parentId: $t })",
+            ty: Ty::Team,
+            vars: json!({ "t": f.t, "n": "" }),
+            expect: on_t,
+            target: None,
+            stored: Some(|model, me, vars, team| {
                 let id = uuid_of(&team["id"]);
                 let parent = uuid_of(&vars["t"]);
                 let account = model.teams[&parent].account;
@@ -893,16 +941,17 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
                     mine.teams.push(id);
                 }
             }),
-        ),
-        n.mutation(
-            "createPortal (sub-portal of P)",
-            "$p: ID!, $n: String!",
-            "createPortal(input: { name: $n, parentId: $p })",
-            Ty::Portal,
-            json!({ "p": f.p, "n": "" }),
-            PROVISIONING_IN_A,
-            None,
-            Some(|model, _, vars, portal| {
+        }
+        .row(),
+        Change {
+            name: "createPortal (sub-portal of P)",
+            params: "$p: ID!, $n: String!",
+            call: "createPortal(input: { name: $n, parentId: $p })",
+            ty: Ty::Portal,
+            vars: json!({ "p": f.p, "n": "" }),
+            expect: PROVISIONING_IN_A,
+            target: None,
+            stored: Some(|model, _, vars, portal| {
                 let parent = uuid_of(&vars["p"]);
                 let account = model.portals[&parent].account;
                 let row = PortalRow {
@@ -911,36 +960,72 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
                 };
                 model.portals.insert(uuid_of(&portal["id"]), row);
             }),
-        ),
-        n.mutation(
-            "updatePortal",
-            "$id: ID!",
-            "updatePortal(id: $id, input: { name: \"P renamed\" })",
-            Ty::Portal,
-            json!({ "id": n.px }),
-            PROVISIONING_IN_A,
-            Some(n.px),
-            None,
-        ),
-        n.mutation(
-            "updateManager",
-            "$id: ID!",
-            "updateManager(id: $id, input: { name: \"Renamed Manager\" })",
-            Ty::Manager,
-            json!({ "id": with_right }),
-            MANAGER_ADMIN_IN_A,
-            Some(with_right),
-            None,
-        ),
-        n.mutation(
-            "setManagerTeams",
-            "$id: ID!, $t: [ID!]!",
-            "setManagerTeams(id: $id, teamIds: $t)",
-            Ty::Manager,
-            json!({ "id": with_right, "t": [f.t, n.ta] }),
-            MANAGER_ADMIN_IN_A,
-            Some(with_right),
-            // Drops the sub-team it created above.
+        }
+        .row(),
+        Change {
+            name: "updatePortal",
+            params: "$id: ID!",
+            call: "updatePortal(id: $id, input: { name: \"P renamed\" })",
+            ty: Ty::Portal,
+            vars: json!({ "id": n.px }),
+            expect: PROVISIONING_IN_A,
+            target: Some(n.px),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateManager",
+            params: "$id: ID!",
+            call: "updateManager(id: $id, input: { name: \"Renamed Manager\" })",
+            ty: Ty::Manager,
+            vars: json!({ "id": with_right }),
+            expect: MANAGER_ADMIN_IN_A,
+            target: Some(with_right),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateManagerRights",
+            params: "$id: ID!",
+            call: "updateManagerRights(id: $id, input: { addDeleteReps: true })",
+            ty: Ty::Manager,
+            vars: json!({ "id": with_right }),
+            expect: MANAGER_ADMIN_IN_A,
+            target: Some(with_right),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateManagerRepControls",
+            params: "$id: ID!",
+            call: "updateManagerRepControls(id: $id, input: { multiSession: true })",
+            ty: Ty::Manager,
+            vars: json!({ "id": with_right }),
+            expect: MANAGER_ADMIN_IN_A,
+            target: Some(with_right),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "updateManagerLoginSettings",
+            params: "$id: ID!",
+            call: "updateManagerLoginSettings(id: $id, input: { userInitiatedPasswordReset: true })",
+            ty: Ty::Manager,
+            vars: json!({ "id": with_right }),
+            expect: MANAGER_ADMIN_IN_A,
+            target: Some(with_right),
+            stored: None,
+        }
+        .row(),
+        Change {
+            name: "setManagerTeams",
+            params: "$id: ID!, $t: [ID!]!",
+            call: "setManagerTeams(id: $id, teamIds: $t)",
+            ty: Ty::Manager,
+            vars: json!({ "id": with_right, "t": [f.t, n.ta] }),
+            expect: MANAGER_ADMIN_IN_A,
+            target: Some(with_right),
+            stored: // Drops the sub-team it created above.
             Some(|model, _, vars, _| {
                 let teams = vars["t"]
                     .as_array()
@@ -952,16 +1037,17 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
                     m.teams = teams;
                 }
             }),
-        ),
-        n.mutation(
-            "setManagerPortals",
-            "$id: ID!, $p: [ID!]!",
-            "setManagerPortals(id: $id, portalIds: $p)",
-            Ty::Manager,
-            json!({ "id": with_right, "p": [f.p, n.p1] }),
-            MANAGER_ADMIN_IN_A,
-            Some(with_right),
-            Some(|model, _, vars, _| {
+        }
+        .row(),
+        Change {
+            name: "setManagerPortals",
+            params: "$id: ID!, $p: [ID!]!",
+            call: "setManagerPortals(id: $id, portalIds: $p)",
+            ty: Ty::Manager,
+            vars: json!({ "id": with_right, "p": [f.p, n.p1] }),
+            expect: MANAGER_ADMIN_IN_A,
+            target: Some(with_right),
+            stored: Some(|model, _, vars, _| {
                 let portals = vars["p"]
                     .as_array()
                     .into_iter()
@@ -972,7 +1058,8 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
                     m.portals = portals;
                 }
             }),
-        ),
+        }
+        .row(),
     ];
     n.check(&rows).await;
 }
