@@ -2,7 +2,7 @@
 //! against another token's reach, restricted sessions reading past the manager, work after
 //! `logout` in the same request, and mutations dropping links the caller cannot see.
 
-use super::nested::{NestedWorld, nested_world};
+use super::nested::{NestedWorld, nested_world, nested_world_with};
 use super::*;
 use crate::harness::USER_PASSWORD;
 
@@ -210,6 +210,60 @@ async fn the_change_password_answer_shows_the_manager_as_its_new_session_reaches
     ];
     want.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
     assert_eq!(teams, want, "{changed}");
+}
+
+/// Validating the e-mail address answers with the manager as its new, unrestricted session
+/// reaches, like `changePassword`.
+#[tokio::test]
+async fn the_validate_email_answer_shows_the_manager_as_its_new_session_reaches() {
+    let mail = tempfile::tempdir().unwrap();
+    let dir = mail.path().to_owned();
+    let NestedWorld { fixture: f, ta, .. } = nested_world_with(|config| {
+        config.mail_transport = admin_center::config::MailTransport::File(dir.clone());
+    })
+    .await;
+    let (id, login) =
+        restricted_manager(&f, "tm.validates", json!({ "forceValidationPrompt": true })).await;
+    setup(&f.owner, SET_TEAMS, json!({ "id": id, "ids": [f.t, ta] })).await;
+    let signed_in = f.app.login(&login, SEED_PASSWORD).await;
+    assert_eq!(
+        signed_in["data"]["login"]["restriction"], "EMAIL_VALIDATION",
+        "{signed_in}"
+    );
+    let token = signed_in["data"]["login"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mails = crate::harness::outbox(&dir, 1).await;
+    let body = mails.last().unwrap();
+    let marker = "validate this e-mail address is:";
+    let code: String = body[body.find(marker).unwrap() + marker.len()..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let (_, validated) = f
+        .app
+        .post_graphql_as(
+            &token,
+            "mutation($c: String!) { validateEmail(code: $c) {
+                restriction manager { teams { id subteams { id } managers { login } } } } }",
+            json!({ "c": code }),
+        )
+        .await;
+    assert!(validated["errors"].is_null(), "{validated}");
+    let mut teams = validated["data"]["validateEmail"]["manager"]["teams"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    teams.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
+    let me = json!([{ "login": login }]);
+    let mut want = vec![
+        json!({ "id": f.t.to_string(), "subteams": [{ "id": ta.to_string() }], "managers": me }),
+        json!({ "id": ta.to_string(), "subteams": [], "managers": me }),
+    ];
+    want.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(teams, want, "{validated}");
 }
 
 /// Teams of `owner`'s account named `name`.

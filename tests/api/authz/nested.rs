@@ -402,8 +402,19 @@ async fn first_subportal(owner: &User, portal: Uuid) -> Uuid {
 }
 
 pub(super) async fn nested_world() -> NestedWorld {
+    nested_world_with(|_| {}).await
+}
+
+/// The nested world on a server whose configuration the test adjusts first.
+pub(super) async fn nested_world_with(
+    adjust: impl FnOnce(&mut admin_center::config::Config),
+) -> NestedWorld {
     // Two levels of nested lists weigh far more than the production limit allows.
-    let f = fixture_with(|config| config.graphql.max_complexity = 10_000_000).await;
+    let f = fixture_with(|config| {
+        config.graphql.max_complexity = 10_000_000;
+        adjust(config);
+    })
+    .await;
     let owner = &f.owner;
     let a = f.account_a;
     let b = f.user(Caller::OtherCompany).unwrap().manager.account_id;
