@@ -1,7 +1,7 @@
 //! The `account` and `me` queries, account creation and the first-start bootstrap.
 
 use admin_center::{
-    auth::{Principal, password},
+    auth::password,
     clock::Clock,
     error::AppError,
     service::account::{self, NewAccount},
@@ -28,10 +28,11 @@ async fn anonymous_caller_gets_null_me_and_unauthenticated_account() {
 #[tokio::test]
 async fn company_manager_reads_its_account_and_itself() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let body = app
+    let (created, owner) = app.company_owner().await;
+    // A new manager must change its one-time password at first sign-in (SPEC 9 defaults)...
+    assert!(created.owner.force_password_change);
+    let body = owner
         .gql(
-            &owner,
             "{ account { id name apiManagersAllowed }
                me { id kind login email emailValidated
                     loginSettings { forcePasswordChange userInitiatedPasswordReset forceValidationPrompt } } }",
@@ -50,21 +51,21 @@ async fn company_manager_reads_its_account_and_itself() {
     assert_eq!(me["kind"], json!("COMPANY"));
     assert_eq!(me["login"], json!(created.owner.login));
     assert_eq!(me["emailValidated"], json!(false));
-    // A new manager must change its one-time password at first sign-in (SPEC 9 defaults).
+    // ...which the signed-in owner has done.
     assert_eq!(
         me["loginSettings"],
-        json!({ "forcePasswordChange": true, "userInitiatedPasswordReset": true, "forceValidationPrompt": false })
+        json!({ "forcePasswordChange": false, "userInitiatedPasswordReset": true, "forceValidationPrompt": false })
     );
 }
 
 #[tokio::test]
 async fn each_company_manager_sees_only_its_own_account() {
     let app = TestApp::new().await;
-    let (first, first_owner) = app.with_company_manager().await;
-    let (second, second_owner) = app.with_company_manager().await;
+    let (first, first_owner) = app.company_owner().await;
+    let (second, second_owner) = app.company_owner().await;
     let q = "{ account { id } me { id } }";
-    let a = app.gql(&first_owner, q, json!({})).await;
-    let b = app.gql(&second_owner, q, json!({})).await;
+    let a = first_owner.gql(q, json!({})).await;
+    let b = second_owner.gql(q, json!({})).await;
     assert_eq!(
         a["data"]["account"]["id"],
         json!(first.account.id.to_string())
@@ -77,21 +78,22 @@ async fn each_company_manager_sees_only_its_own_account() {
 }
 
 #[tokio::test]
-async fn principal_of_a_deleted_manager_is_unauthenticated_on_me() {
+async fn the_session_of_a_deleted_manager_is_unauthenticated_on_me() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
+    let (created, owner) = app.company_owner().await;
     manager::Entity::delete_by_id(created.owner.id)
         .exec(&app.state.db)
         .await
         .unwrap();
-    let body = app.gql(&owner, "{ me { id } }", json!({})).await;
-    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"));
+    let body = owner.gql("{ me { id } }", json!({})).await;
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
+    assert_eq!(body["data"], json!(null), "{body}");
 }
 
 #[tokio::test]
 async fn created_owner_password_is_stored_only_as_an_argon2_hash() {
     let app = TestApp::new().await;
-    let (created, _) = app.with_company_manager().await;
+    let created = app.new_account().await;
     let stored = manager::Entity::find_by_id(created.owner.id)
         .one(&app.state.db)
         .await
@@ -110,7 +112,7 @@ async fn created_owner_password_is_stored_only_as_an_argon2_hash() {
 #[tokio::test]
 async fn account_creation_refuses_a_taken_login_whatever_its_case_and_stores_nothing() {
     let app = TestApp::new().await;
-    let (created, _) = app.with_company_manager().await;
+    let created = app.new_account().await;
     let before = account_entity::Entity::find()
         .count(&app.state.db)
         .await
@@ -166,7 +168,7 @@ async fn account_creation_refuses_bad_input_with_the_field_named() {
 #[tokio::test]
 async fn account_creation_is_audited_without_the_password() {
     let app = TestApp::new().await;
-    let (created, _) = app.with_company_manager().await;
+    let created = app.new_account().await;
     let events = audit_event::Entity::find()
         .filter(audit_event::Column::AccountId.eq(created.account.id))
         .all(&app.state.db)
@@ -210,13 +212,13 @@ async fn bootstrap_creates_the_first_account_only_on_an_empty_database() {
 #[tokio::test]
 async fn operator_switches_api_managers_and_the_account_shows_it() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
+    let (created, owner) = app.company_owner().await;
     let now = app.clock.now();
     account::set_api_managers_allowed(&app.state.db, now, created.account.id, true)
         .await
         .unwrap();
-    let body = app
-        .gql(&owner, "{ account { apiManagersAllowed } }", json!({}))
+    let body = owner
+        .gql("{ account { apiManagersAllowed } }", json!({}))
         .await;
     assert_eq!(body["data"]["account"]["apiManagersAllowed"], json!(true));
     let events = audit_event::Entity::find()
@@ -233,9 +235,4 @@ async fn operator_switches_api_managers_and_the_account_shows_it() {
     let missing =
         account::set_api_managers_allowed(&app.state.db, now, uuid::Uuid::now_v7(), true).await;
     assert!(matches!(missing, Err(AppError::NotFound("account"))));
-}
-
-#[tokio::test]
-async fn anonymous_principal_is_the_default() {
-    assert_eq!(Principal::default(), Principal::Anonymous);
 }

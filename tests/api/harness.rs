@@ -1,20 +1,19 @@
 //! `TestApp`: a real admin-center server (same routes as `serve`) on 127.0.0.1, over a fresh
-//! database that has run the real migrations.
+//! database that has run the real migrations. It hands out real users with real credentials
+//! (`company_owner`, `sign_in`): every request under test goes over HTTP with a session token
+//! that the real `login` mutation issued, through the whole auth chain.
 
 use std::net::{SocketAddr, TcpListener};
 
 use actix_web::dev::ServerHandle;
 use admin_center::{
-    auth::{Actor, ClientInfo, Principal, Restriction},
     clock::{Clock, ManualClock},
     config::Config,
-    db,
-    graphql::{self, AppSchema},
-    http,
+    db, graphql, http,
     service::account::{self, CreatedAccount, NewAccount},
     state::AppState,
 };
-use async_graphql::{Request, Variables};
+use entity::manager::{self, ManagerKind};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -22,7 +21,6 @@ pub struct TestApp {
     /// SQL statements run through the app's connection since it started.
     pub statements: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     pub state: AppState,
-    pub schema: AppSchema,
     pub clock: ManualClock,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
@@ -92,7 +90,6 @@ impl TestApp {
         TestApp {
             statements,
             state,
-            schema,
             clock,
             addr,
             client: reqwest::Client::new(),
@@ -103,18 +100,6 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
-    }
-
-    /// Runs a GraphQL request in-process as `principal` and returns the JSON response.
-    pub async fn gql(&self, principal: &Principal, query: &str, variables: Value) -> Value {
-        let request = Request::new(query).variables(Variables::from_json(variables));
-        let caller = graphql::RequestCaller::new(
-            self.state.db.clone(),
-            principal.clone(),
-            ClientInfo::default(),
-        );
-        let response = graphql::execute(&self.schema, request, &caller).await;
-        serde_json::to_value(response).expect("response is JSON")
     }
 
     /// POSTs a GraphQL request over real HTTP, anonymously.
@@ -130,10 +115,11 @@ impl TestApp {
         (status, response.json().await.expect("JSON body"))
     }
 
-    /// A new account with its owner, and the owner as a signed-in principal.
-    pub async fn with_company_manager(&self) -> (CreatedAccount, Principal) {
+    /// A new account with its owner (created the way the operator's CLI does); nobody is signed
+    /// in yet, and the owner must replace its one-time password at first sign-in.
+    pub async fn new_account(&self) -> CreatedAccount {
         let n = Uuid::new_v4().simple().to_string();
-        let created = account::create(
+        account::create(
             &self.state.db,
             self.clock.now(),
             NewAccount {
@@ -145,16 +131,7 @@ impl TestApp {
             },
         )
         .await
-        .expect("create account");
-        let principal = Principal::Manager(Actor {
-            manager_id: created.owner.id,
-            account_id: created.account.id,
-            kind: created.owner.kind,
-            login: created.owner.login.clone(),
-            session_id: None,
-            restriction: Restriction::Unrestricted,
-        });
-        (created, principal)
+        .expect("create account")
     }
 
     /// POSTs a GraphQL request over real HTTP with `Authorization: Bearer <token>`.
@@ -203,18 +180,18 @@ impl TestApp {
     pub async fn insert_manager(
         &self,
         account_id: Uuid,
-        kind: entity::manager::ManagerKind,
+        kind: ManagerKind,
         login: &str,
         password: &str,
-    ) -> entity::manager::Model {
+    ) -> manager::Model {
         use sea_orm::{ActiveModelTrait, IntoActiveModel};
         let now = self.clock.now();
-        let manager = entity::manager::Model {
+        let manager = manager::Model {
             id: Uuid::now_v7(),
             account_id,
             kind,
             login: login.to_owned(),
-            login_key: entity::manager::login_key(login),
+            login_key: manager::login_key(login),
             name: format!("{login} name"),
             email: format!("{login}@example.com"),
             email_validated: false,
@@ -248,7 +225,7 @@ impl TestApp {
     /// An account whose owner has replaced its one-time password with `password`; returns the
     /// account and an unrestricted session token of the owner.
     pub async fn signed_in_owner(&self, password: &str) -> (CreatedAccount, String) {
-        let (created, _) = self.with_company_manager().await;
+        let created = self.new_account().await;
         let first = self
             .login(&created.owner.login, &created.owner_password)
             .await;
@@ -275,16 +252,109 @@ impl TestApp {
     }
 }
 
-/// The principal of a manager, as the session plugin would build it.
-pub fn principal_of(manager: &entity::manager::Model) -> Principal {
-    Principal::Manager(Actor {
-        manager_id: manager.id,
-        account_id: manager.account_id,
-        kind: manager.kind,
-        login: manager.login.clone(),
-        session_id: None,
-        restriction: Restriction::Unrestricted,
-    })
+/// The password `TestApp::company_owner` gives every owner and `TestApp::manager_user` every
+/// manager it creates.
+pub const USER_PASSWORD: &str = "Harbor-Lights-2026";
+
+/// A real user with real credentials, crates.io style: its row, and a live session token that the
+/// real `login` mutation (and `changePassword` when the account started with a one-time password)
+/// handed out over HTTP. Every request it sends goes over HTTP through the whole auth chain.
+#[derive(Clone)]
+pub struct User {
+    pub manager: manager::Model,
+    pub token: String,
+    client: reqwest::Client,
+    url: String,
+}
+
+impl User {
+    pub fn id(&self) -> Uuid {
+        self.manager.id
+    }
+
+    /// POSTs a GraphQL request with this user's bearer token; returns status and body.
+    pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a GraphQL request with this user's bearer token; returns the body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.post(query, variables).await.1
+    }
+}
+
+impl TestApp {
+    /// A new account and its owner signed in: the one-time password used once through `login`,
+    /// then replaced with `USER_PASSWORD` through `changePassword`, whose unrestricted session
+    /// the user holds.
+    pub async fn company_owner(&self) -> (CreatedAccount, User) {
+        use sea_orm::EntityTrait;
+        let (created, token) = self.signed_in_owner(USER_PASSWORD).await;
+        let manager = manager::Entity::find_by_id(created.owner.id)
+            .one(&self.state.db)
+            .await
+            .expect("read owner")
+            .expect("owner exists");
+        let user = self.user(manager, token);
+        (created, user)
+    }
+
+    /// Signs `manager` in through the real `login` mutation. A manager that must change its
+    /// password first (as the API creates them) changes it to `USER_PASSWORD` through
+    /// `changePassword`; the user holds an unrestricted session either way.
+    pub async fn sign_in(&self, manager: &manager::Model, password: &str) -> User {
+        use sea_orm::EntityTrait;
+        let body = self.login(&manager.login, password).await;
+        let token = body["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("sign-in of {} failed: {body}", manager.login))
+            .to_owned();
+        let token = match body["data"]["login"]["restriction"].as_str() {
+            Some("NONE") => token,
+            Some("PASSWORD_CHANGE") => {
+                let (_, changed) = self
+                    .post_graphql_as(
+                        &token,
+                        "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { token restriction } }",
+                        json!({ "c": password, "n": USER_PASSWORD }),
+                    )
+                    .await;
+                assert_eq!(
+                    changed["data"]["changePassword"]["restriction"], "NONE",
+                    "{changed}"
+                );
+                changed["data"]["changePassword"]["token"]
+                    .as_str()
+                    .expect("token")
+                    .to_owned()
+            }
+            _ => panic!("sign-in of {} is restricted: {body}", manager.login),
+        };
+        let manager = manager::Entity::find_by_id(manager.id)
+            .one(&self.state.db)
+            .await
+            .expect("read manager")
+            .expect("manager exists");
+        self.user(manager, token)
+    }
+
+    fn user(&self, manager: manager::Model, token: String) -> User {
+        User {
+            manager,
+            token,
+            client: self.client.clone(),
+            url: self.url("/graphql"),
+        }
+    }
 }
 
 /// Mail written by the `file:` transport to `dir`, oldest first, with quoted-printable soft

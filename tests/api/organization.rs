@@ -3,22 +3,20 @@
 
 use std::sync::atomic::Ordering;
 
-use admin_center::auth::Principal;
 use entity::{audit_event, manager::ManagerKind};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, error_code, principal_of};
+use crate::harness::{TestApp, User, error_code};
 
 fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
     assert!(body["errors"].is_null(), "unexpected errors: {body}");
     &body["data"][field]
 }
 
-async fn create_team(app: &TestApp, who: &Principal, name: &str, parent: Option<&str>) -> String {
-    let body = app
+async fn create_team(who: &User, name: &str, parent: Option<&str>) -> String {
+    let body = who
         .gql(
-            who,
             "mutation($n: String!, $p: ID) { createTeam(input: { name: $n, parentId: $p }) { id } }",
             json!({ "n": name, "p": parent }),
         )
@@ -26,10 +24,9 @@ async fn create_team(app: &TestApp, who: &Principal, name: &str, parent: Option<
     data(&body, "createTeam")["id"].as_str().unwrap().to_owned()
 }
 
-async fn create_team_manager(app: &TestApp, owner: &Principal, login: &str) -> Value {
-    let body = app
+async fn create_team_manager(owner: &User, login: &str) -> Value {
+    let body = owner
         .gql(
-            owner,
             "mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Tess Lead\", email: \"tess@example.com\", password: \"Team-Lead-2026\" }) {
                 id kind login loginSettings { forcePasswordChange } } }",
             json!({ "l": login }),
@@ -45,15 +42,14 @@ const RIGHTS: &str =
 #[tokio::test]
 async fn rights_follow_the_dependency_rules_and_a_rejected_patch_stores_nothing() {
     let app = TestApp::new().await;
-    let (_, owner) = app.with_company_manager().await;
-    let lead = create_team_manager(&app, &owner, "tess.lead").await;
+    let (_, owner) = app.company_owner().await;
+    let lead = create_team_manager(&owner, "tess.lead").await;
     assert_eq!(lead["kind"], "TEAM");
     assert_eq!(lead["loginSettings"]["forcePasswordChange"], true);
     let id = lead["id"].as_str().unwrap();
 
-    let rejected = app
+    let rejected = owner
         .gql(
-            &owner,
             RIGHTS,
             json!({ "id": id, "r": { "addDeleteReps": true, "exportSessionReplay": true } }),
         )
@@ -63,9 +59,8 @@ async fn rights_follow_the_dependency_rules_and_a_rejected_patch_stores_nothing(
         rejected["errors"][0]["extensions"]["fields"],
         json!(["exportSessionReplay"])
     );
-    let unchanged = app
+    let unchanged = owner
         .gql(
-            &owner,
             "query($id: ID!) { manager(id: $id) { rights { addDeleteReps } } }",
             json!({ "id": id }),
         )
@@ -76,20 +71,19 @@ async fn rights_follow_the_dependency_rules_and_a_rejected_patch_stores_nothing(
         "nothing stored"
     );
 
-    let ok = app
-        .gql(&owner, RIGHTS, json!({ "id": id, "r": { "addDeleteReps": true, "sessionReplay": true, "exportSessionReplay": true } }))
+    let ok = owner
+        .gql(
+            RIGHTS,
+            json!({ "id": id, "r": { "addDeleteReps": true, "sessionReplay": true, "exportSessionReplay": true } }),
+        )
         .await;
     assert_eq!(
         data(&ok, "updateManagerRights")["rights"],
         json!({ "addDeleteReps": true, "sessionReplay": true, "exportSessionReplay": true })
     );
     // Turning the parent off turns the dependent off too.
-    let cascaded = app
-        .gql(
-            &owner,
-            RIGHTS,
-            json!({ "id": id, "r": { "sessionReplay": false } }),
-        )
+    let cascaded = owner
+        .gql(RIGHTS, json!({ "id": id, "r": { "sessionReplay": false } }))
         .await;
     assert_eq!(
         data(&cascaded, "updateManagerRights")["rights"],
@@ -115,21 +109,19 @@ async fn rights_follow_the_dependency_rules_and_a_rejected_patch_stores_nothing(
 #[tokio::test]
 async fn rep_controls_and_rep_defaults_keep_the_rep_feature_rules() {
     let app = TestApp::new().await;
-    let (_, owner) = app.with_company_manager().await;
-    let lead = create_team_manager(&app, &owner, "tess.lead").await;
+    let (_, owner) = app.company_owner().await;
+    let lead = create_team_manager(&owner, "tess.lead").await;
     let controls = "mutation($id: ID!, $p: RepFeatureSetPatch!) { updateManagerRepControls(id: $id, input: $p) {
         repControls { managementCenterAccess reports } } }";
-    let bad = app
+    let bad = owner
         .gql(
-            &owner,
             controls,
             json!({ "id": lead["id"], "p": { "reports": true } }),
         )
         .await;
     assert_eq!(error_code(&bad), Some("DEPENDENCY_VIOLATION"));
-    let good = app
+    let good = owner
         .gql(
-            &owner,
             controls,
             json!({ "id": lead["id"], "p": { "reports": true, "managementCenterAccess": true } }),
         )
@@ -139,27 +131,32 @@ async fn rep_controls_and_rep_defaults_keep_the_rep_feature_rules() {
         json!({ "managementCenterAccess": true, "reports": true })
     );
 
-    let team = create_team(&app, &owner, "Support", None).await;
+    let team = create_team(&owner, "Support", None).await;
     let defaults =
         "mutation($id: ID!, $p: RepFeatureSetPatch!) { updateTeamRepDefaults(id: $id, input: $p) {
         repDefaults { managementCenterAccess reports sessionReplay exportSessionReplay } } }";
-    let bad = app
-        .gql(&owner, defaults, json!({ "id": team, "p": { "managementCenterAccess": true, "exportSessionReplay": true } }))
+    let bad = owner
+        .gql(
+            defaults,
+            json!({ "id": team, "p": { "managementCenterAccess": true, "exportSessionReplay": true } }),
+        )
         .await;
     assert_eq!(
         bad["errors"][0]["extensions"]["fields"],
         json!(["exportSessionReplay"])
     );
-    let all = app
-        .gql(&owner, defaults, json!({ "id": team, "p": { "managementCenterAccess": true, "reports": true, "sessionReplay": true, "exportSessionReplay": true } }))
+    let all = owner
+        .gql(
+            defaults,
+            json!({ "id": team, "p": { "managementCenterAccess": true, "reports": true, "sessionReplay": true, "exportSessionReplay": true } }),
+        )
         .await;
     assert_eq!(
         data(&all, "updateTeamRepDefaults")["repDefaults"]["exportSessionReplay"],
         true
     );
-    let off = app
+    let off = owner
         .gql(
-            &owner,
             defaults,
             json!({ "id": team, "p": { "managementCenterAccess": false } }),
         )
@@ -174,19 +171,22 @@ async fn rep_controls_and_rep_defaults_keep_the_rep_feature_rules() {
 #[tokio::test]
 async fn effective_rights_need_assignment_own_right_and_team_feature() {
     let app = TestApp::new().await;
-    let (_, owner) = app.with_company_manager().await;
-    let team = create_team(&app, &owner, "Support", None).await;
-    let other = create_team(&app, &owner, "Sales", None).await;
-    let lead = create_team_manager(&app, &owner, "tess.lead").await;
+    let (_, owner) = app.company_owner().await;
+    let team = create_team(&owner, "Support", None).await;
+    let other = create_team(&owner, "Sales", None).await;
+    let lead = create_team_manager(&owner, "tess.lead").await;
     let id = lead["id"].as_str().unwrap();
-    app.gql(
-        &owner,
-        RIGHTS,
-        json!({ "id": id, "r": { "addDeleteReps": true, "changeRepPassword": true } }),
-    )
-    .await;
-    let set = app
-        .gql(&owner, "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { teams { id } } }", json!({ "id": id, "t": [team] }))
+    owner
+        .gql(
+            RIGHTS,
+            json!({ "id": id, "r": { "addDeleteReps": true, "changeRepPassword": true } }),
+        )
+        .await;
+    let set = owner
+        .gql(
+            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { teams { id } } }",
+            json!({ "id": id, "t": [team] }),
+        )
         .await;
     assert_eq!(
         data(&set, "setManagerTeams")["teams"],
@@ -194,38 +194,31 @@ async fn effective_rights_need_assignment_own_right_and_team_feature() {
     );
 
     let effective = "query($id: ID!, $t: ID!) { manager(id: $id) { effectiveRights(teamId: $t) { addDeleteReps changeRepPassword logOutReps } } }";
-    let on_team = app
-        .gql(&owner, effective, json!({ "id": id, "t": team }))
-        .await;
+    let on_team = owner.gql(effective, json!({ "id": id, "t": team })).await;
     assert_eq!(
         data(&on_team, "manager")["effectiveRights"],
         json!({ "addDeleteReps": true, "changeRepPassword": true, "logOutReps": false })
     );
-    let elsewhere = app
-        .gql(&owner, effective, json!({ "id": id, "t": other }))
-        .await;
+    let elsewhere = owner.gql(effective, json!({ "id": id, "t": other })).await;
     assert_eq!(
         data(&elsewhere, "manager")["effectiveRights"],
         json!({ "addDeleteReps": false, "changeRepPassword": false, "logOutReps": false }),
         "not assigned: nothing"
     );
-    app.gql(
-        &owner,
-        "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }",
-        json!({ "t": team }),
-    )
-    .await;
-    let feature_off = app
-        .gql(&owner, effective, json!({ "id": id, "t": team }))
+    owner
+        .gql(
+            "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }",
+            json!({ "t": team }),
+        )
         .await;
+    let feature_off = owner.gql(effective, json!({ "id": id, "t": team })).await;
     assert_eq!(
         data(&feature_off, "manager")["effectiveRights"],
         json!({ "addDeleteReps": false, "changeRepPassword": true, "logOutReps": false }),
         "the team's managerFeatures switch the right off"
     );
-    let me = app
+    let me = owner
         .gql(
-            &owner,
             "query($t: ID!) { me { effectiveRights(teamId: $t) { addDeleteReps logOutReps } } }",
             json!({ "t": team }),
         )
@@ -240,9 +233,9 @@ async fn effective_rights_need_assignment_own_right_and_team_feature() {
 #[tokio::test]
 async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let team = create_team(&app, &owner, "Support", None).await;
-    let hidden = create_team(&app, &owner, "Sales", None).await;
+    let (created, owner) = app.company_owner().await;
+    let team = create_team(&owner, "Support", None).await;
+    let hidden = create_team(&owner, "Sales", None).await;
     let lead = app
         .insert_manager(
             created.account.id,
@@ -251,16 +244,16 @@ async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights(
             "Team-Lead-2026",
         )
         .await;
-    let as_lead = principal_of(&lead);
-    app.gql(
-        &owner,
-        "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-        json!({ "id": lead.id.to_string(), "t": [team] }),
-    )
-    .await;
+    let as_lead = app.sign_in(&lead, "Team-Lead-2026").await;
+    owner
+        .gql(
+            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+            json!({ "id": lead.id.to_string(), "t": [team] }),
+        )
+        .await;
 
-    let teams = app
-        .gql(&as_lead, "{ teams { totalCount nodes { id } } }", json!({}))
+    let teams = as_lead
+        .gql("{ teams { totalCount nodes { id } } }", json!({}))
         .await;
     assert_eq!(
         data(&teams, "teams"),
@@ -271,70 +264,65 @@ async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights(
         "query($t: ID!) { alias: team(id: $t) { id } }",
         "query($t: ID!) { team(id: $t) { ...F } } fragment F on Team { id name }",
     ] {
-        let body = app.gql(&as_lead, query, json!({ "t": hidden })).await;
+        let body = as_lead.gql(query, json!({ "t": hidden })).await;
         assert_eq!(error_code(&body), Some("NOT_FOUND"), "{query}");
     }
-    let managers = app
-        .gql(
-            &as_lead,
-            "{ managers { totalCount nodes { login } } }",
-            json!({}),
-        )
+    let managers = as_lead
+        .gql("{ managers { totalCount nodes { login } } }", json!({}))
         .await;
     assert_eq!(
         data(&managers, "managers"),
         &json!({ "totalCount": 1, "nodes": [{ "login": "tess.lead" }] })
     );
 
-    let top = app
+    let top = as_lead
         .gql(
-            &as_lead,
             "mutation { createTeam(input: { name: \"Rogue\" }) { id } }",
             json!({}),
         )
         .await;
     assert_eq!(error_code(&top), Some("FORBIDDEN"));
     let sub = "mutation($p: ID!) { createTeam(input: { name: \"Night shift\", parentId: $p }) { id parent { id } } }";
-    let without_right = app.gql(&as_lead, sub, json!({ "p": team })).await;
+    let without_right = as_lead.gql(sub, json!({ "p": team })).await;
     assert_eq!(error_code(&without_right), Some("FORBIDDEN"));
-    app.gql(
-        &owner,
-        RIGHTS,
-        json!({ "id": lead.id.to_string(), "r": { "addDeleteSubteams": true } }),
-    )
-    .await;
-    let with_right = app.gql(&as_lead, sub, json!({ "p": team })).await;
+    owner
+        .gql(
+            RIGHTS,
+            json!({ "id": lead.id.to_string(), "r": { "addDeleteSubteams": true } }),
+        )
+        .await;
+    let with_right = as_lead.gql(sub, json!({ "p": team })).await;
     let subteam = data(&with_right, "createTeam")["id"]
         .as_str()
         .unwrap()
         .to_owned();
     assert_eq!(data(&with_right, "createTeam")["parent"]["id"], json!(team));
-    let teams = app
-        .gql(&as_lead, "{ teams { totalCount } }", json!({}))
-        .await;
+    let teams = as_lead.gql("{ teams { totalCount } }", json!({})).await;
     assert_eq!(
         data(&teams, "teams")["totalCount"],
         2,
         "a sub-team it created is assigned to it"
     );
-    let under_hidden = app.gql(&as_lead, sub, json!({ "p": hidden })).await;
+    let under_hidden = as_lead.gql(sub, json!({ "p": hidden })).await;
     assert_eq!(error_code(&under_hidden), Some("NOT_FOUND"));
 
     // The team's managerFeatures can take the right away again.
-    app.gql(&owner, "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteSubteams: false }) { id } }", json!({ "t": team }))
-        .await;
-    let delete = app
+    owner
         .gql(
-            &as_lead,
+            "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteSubteams: false }) { id } }",
+            json!({ "t": team }),
+        )
+        .await;
+    let delete = as_lead
+        .gql(
             "mutation($t: ID!) { deleteTeam(id: $t) }",
             json!({ "t": subteam }),
         )
         .await;
     assert_eq!(error_code(&delete), Some("FORBIDDEN"));
     // Team managers never administer managers, themselves included.
-    let own = app
+    let own = as_lead
         .gql(
-            &as_lead,
             RIGHTS,
             json!({ "id": lead.id.to_string(), "r": { "addDeleteReps": true } }),
         )
@@ -345,10 +333,10 @@ async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights(
 #[tokio::test]
 async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
+    let (created, owner) = app.company_owner().await;
     let create = "mutation { createApiManager(input: { login: \"robot\", name: \"Robot\", email: \"robot@example.com\", password: \"Robot-Pass-2026\" }) { id kind } }";
     assert_eq!(
-        error_code(&app.gql(&owner, create, json!({})).await),
+        error_code(&owner.gql(create, json!({}),).await),
         Some("FORBIDDEN")
     );
     admin_center::service::account::set_api_managers_allowed(
@@ -359,7 +347,7 @@ async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
     )
     .await
     .unwrap();
-    let body = app.gql(&owner, create, json!({})).await;
+    let body = owner.gql(create, json!({})).await;
     assert_eq!(data(&body, "createApiManager")["kind"], "API");
     let robot = entity::manager::Entity::find()
         .filter(entity::manager::Column::Login.eq("robot"))
@@ -367,10 +355,9 @@ async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
         .await
         .unwrap()
         .unwrap();
-    let as_robot = principal_of(&robot);
-    let team = app
+    let as_robot = app.sign_in(&robot, "Robot-Pass-2026").await;
+    let team = as_robot
         .gql(
-            &as_robot,
             "mutation { createTeam(input: { name: \"Provisioned\" }) { id } }",
             json!({}),
         )
@@ -380,9 +367,8 @@ async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
         "API managers provision teams"
     );
     // What it may do on a team is exactly what effectiveRights shows: the provisioning rights.
-    let rights = app
+    let rights = as_robot
         .gql(
-            &as_robot,
             "query($t: ID!) { me { effectiveRights(teamId: $t) { addDeleteSubteams addDeleteReps
                 changeRepNameLogin changeRepPassword sessionReplay monthlyReports } } }",
             json!({ "t": data(&team, "createTeam")["id"] }),
@@ -393,28 +379,24 @@ async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
         json!({ "addDeleteSubteams": true, "addDeleteReps": true, "changeRepNameLogin": true,
                 "changeRepPassword": true, "sessionReplay": false, "monthlyReports": false })
     );
-    let touch = app
+    let touch = as_robot
         .gql(
-            &as_robot,
             "mutation($id: ID!) { updateManager(id: $id, input: { name: \"x\" }) { id } }",
             json!({ "id": created.owner.id.to_string() }),
         )
         .await;
     assert_eq!(error_code(&touch), Some("FORBIDDEN"));
-    let managers = app
-        .gql(&as_robot, "{ managers { totalCount } }", json!({}))
-        .await;
+    let managers = as_robot.gql("{ managers { totalCount } }", json!({})).await;
     assert_eq!(data(&managers, "managers")["totalCount"], 1, "only itself");
 }
 
 #[tokio::test]
 async fn logins_are_unique_across_the_installation_and_the_last_company_manager_stays() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let (_, stranger) = app.with_company_manager().await;
-    let taken = app
+    let (created, owner) = app.company_owner().await;
+    let (_, stranger) = app.company_owner().await;
+    let taken = stranger
         .gql(
-            &stranger,
             "mutation($l: String!) { createTeamManager(input: { login: $l, name: \"Copy\", email: \"c@example.com\", password: \"Copy-Cat-2026\" }) { id } }",
             json!({ "l": created.owner.login.to_uppercase() }),
         )
@@ -425,31 +407,28 @@ async fn logins_are_unique_across_the_installation_and_the_last_company_manager_
         "another account's login, other case"
     );
 
-    let last = app
+    let last = owner
         .gql(
-            &owner,
             "mutation($id: ID!) { deleteManager(id: $id) }",
             json!({ "id": created.owner.id.to_string() }),
         )
         .await;
     assert_eq!(error_code(&last), Some("CONFLICT"));
-    let lead = create_team_manager(&app, &owner, "short.lived").await;
-    let deleted = app
+    let lead = create_team_manager(&owner, "short.lived").await;
+    let deleted = owner
         .gql(
-            &owner,
             "mutation($id: ID!) { deleteManager(id: $id) }",
             json!({ "id": lead["id"] }),
         )
         .await;
     assert_eq!(data(&deleted, "deleteManager"), &lead["id"]);
-    let again = create_team_manager(&app, &owner, "short.lived").await;
+    let again = create_team_manager(&owner, "short.lived").await;
     assert_eq!(
         again["login"], "short.lived",
         "a deleted manager's login is free again"
     );
-    let cross = app
+    let cross = stranger
         .gql(
-            &stranger,
             "mutation($id: ID!) { deleteManager(id: $id) }",
             json!({ "id": again["id"] }),
         )
@@ -464,29 +443,26 @@ async fn logins_are_unique_across_the_installation_and_the_last_company_manager_
 #[tokio::test]
 async fn teams_refuse_cycles_and_deletion_with_subteams() {
     let app = TestApp::new().await;
-    let (_, owner) = app.with_company_manager().await;
-    let top = create_team(&app, &owner, "Top", None).await;
-    let mid = create_team(&app, &owner, "Mid", Some(&top)).await;
-    let low = create_team(&app, &owner, "Low", Some(&mid)).await;
-    let cycle = app
+    let (_, owner) = app.company_owner().await;
+    let top = create_team(&owner, "Top", None).await;
+    let mid = create_team(&owner, "Mid", Some(&top)).await;
+    let low = create_team(&owner, "Low", Some(&mid)).await;
+    let cycle = owner
         .gql(
-            &owner,
             "mutation($t: ID!, $p: ID!) { updateTeam(id: $t, input: { parentId: $p }) { id } }",
             json!({ "t": top, "p": low }),
         )
         .await;
     assert_eq!(error_code(&cycle), Some("BAD_USER_INPUT"));
-    let busy = app
+    let busy = owner
         .gql(
-            &owner,
             "mutation($t: ID!) { deleteTeam(id: $t) }",
             json!({ "t": mid }),
         )
         .await;
     assert_eq!(error_code(&busy), Some("CONFLICT"));
-    let tree = app
+    let tree = owner
         .gql(
-            &owner,
             "query($t: ID!) { team(id: $t) { subteams { name subteams { name } } } }",
             json!({ "t": top }),
         )
@@ -495,20 +471,15 @@ async fn teams_refuse_cycles_and_deletion_with_subteams() {
         data(&tree, "team")["subteams"],
         json!([{ "name": "Mid", "subteams": [{ "name": "Low" }] }])
     );
-    let done = app
+    let done = owner
         .gql(
-            &owner,
             "mutation($t: ID!) { deleteTeam(id: $t) }",
             json!({ "t": low }),
         )
         .await;
     assert_eq!(data(&done, "deleteTeam"), &json!(low));
-    let search = app
-        .gql(
-            &owner,
-            "{ teams(search: \"MI\") { nodes { name } } }",
-            json!({}),
-        )
+    let search = owner
+        .gql("{ teams(search: \"MI\") { nodes { name } } }", json!({}))
         .await;
     assert_eq!(data(&search, "teams")["nodes"], json!([{ "name": "Mid" }]));
 }
@@ -516,10 +487,9 @@ async fn teams_refuse_cycles_and_deletion_with_subteams() {
 #[tokio::test]
 async fn portals_come_with_a_first_subportal_and_are_kept_while_used() {
     let app = TestApp::new().await;
-    let (_, owner) = app.with_company_manager().await;
-    let body = app
+    let (_, owner) = app.company_owner().await;
+    let body = owner
         .gql(
-            &owner,
             "mutation { createPortal(input: { name: \"EU\" }) { id subportals { id name } } }",
             json!({}),
         )
@@ -528,9 +498,8 @@ async fn portals_come_with_a_first_subportal_and_are_kept_while_used() {
     let portal_id = portal["id"].as_str().unwrap().to_owned();
     let first = portal["subportals"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(portal["subportals"].as_array().unwrap().len(), 1);
-    let last = app
+    let last = owner
         .gql(
-            &owner,
             "mutation($p: ID!) { deletePortal(id: $p) }",
             json!({ "p": first }),
         )
@@ -541,17 +510,15 @@ async fn portals_come_with_a_first_subportal_and_are_kept_while_used() {
         "a portal keeps one sub-portal"
     );
 
-    let team = app
+    let team = owner
         .gql(
-            &owner,
             "mutation($p: ID!, $s: [ID!]) { createTeam(input: { name: \"EU desk\", portalId: $p, subportalIds: $s }) { portal { name } subportals { id } } }",
             json!({ "p": portal_id, "s": [first] }),
         )
         .await;
     assert_eq!(data(&team, "createTeam")["portal"]["name"], "EU");
-    let wrong = app
+    let wrong = owner
         .gql(
-            &owner,
             "mutation($p: ID!) { createTeam(input: { name: \"Bad\", portalId: $p }) { id } }",
             json!({ "p": first }),
         )
@@ -561,17 +528,15 @@ async fn portals_come_with_a_first_subportal_and_are_kept_while_used() {
         Some("BAD_USER_INPUT"),
         "a sub-portal is not a portal"
     );
-    let used = app
+    let used = owner
         .gql(
-            &owner,
             "mutation($p: ID!) { deletePortal(id: $p) }",
             json!({ "p": portal_id }),
         )
         .await;
     assert_eq!(error_code(&used), Some("CONFLICT"));
-    let list = app
+    let list = owner
         .gql(
-            &owner,
             "{ portals { totalCount nodes { name subportals { name parent { name } } } } }",
             json!({}),
         )
@@ -585,10 +550,10 @@ async fn portals_come_with_a_first_subportal_and_are_kept_while_used() {
 #[tokio::test]
 async fn listing_managers_costs_the_same_queries_for_5_or_50() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
+    let (created, owner) = app.company_owner().await;
     let mut teams = Vec::new();
     for i in 0..3 {
-        teams.push(create_team(&app, &owner, &format!("Team {i}"), None).await);
+        teams.push(create_team(&owner, &format!("Team {i}"), None).await);
     }
     for i in 0..50 {
         let m = app
@@ -599,21 +564,21 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
                 "Team-Lead-2026",
             )
             .await;
-        app.gql(
-            &owner,
-            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-            json!({ "id": m.id.to_string(), "t": [teams[i % 3]] }),
-        )
-        .await;
+        owner
+            .gql(
+                "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+                json!({ "id": m.id.to_string(), "t": [teams[i % 3]] }),
+            )
+            .await;
     }
     for (i, team) in teams.iter().enumerate() {
         for r in 0..12 {
-            app.gql(
-                &owner,
-                "mutation($t: ID!, $l: String!) { createRep(input: { login: $l, name: \"Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }",
-                json!({ "t": team, "l": format!("rep-{i}-{r}") }),
-            )
-            .await;
+            owner
+                .gql(
+                    "mutation($t: ID!, $l: String!) { createRep(input: { login: $l, name: \"Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }",
+                    json!({ "t": team, "l": format!("rep-{i}-{r}") }),
+                )
+                .await;
         }
     }
     // The query the issue names, plus portals and counts.
@@ -622,7 +587,7 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
     let mut counts = Vec::new();
     for n in [5, 50] {
         let before = app.statements.load(Ordering::SeqCst);
-        let body = app.gql(&owner, query, json!({ "n": n })).await;
+        let body = owner.gql(query, json!({ "n": n })).await;
         assert_eq!(
             data(&body, "managers")["nodes"].as_array().unwrap().len(),
             n
@@ -638,46 +603,52 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
 #[tokio::test]
 async fn audit_events_are_for_company_managers_of_the_account_newest_first() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let (_, stranger) = app.with_company_manager().await;
-    let team = create_team(&app, &owner, "Support", None).await;
-    app.gql(
-        &owner,
-        "mutation($t: ID!) { updateTeam(id: $t, input: { name: \"Help desk\" }) { id } }",
-        json!({ "t": team }),
-    )
-    .await;
-    let all = app
+    let (created, owner) = app.company_owner().await;
+    let (_, stranger) = app.company_owner().await;
+    let team = create_team(&owner, "Support", None).await;
+    owner
         .gql(
-            &owner,
+            "mutation($t: ID!) { updateTeam(id: $t, input: { name: \"Help desk\" }) { id } }",
+            json!({ "t": team }),
+        )
+        .await;
+    let all = owner
+        .gql(
             "{ auditEvents { totalCount nodes { action actorLogin targetType } } }",
             json!({}),
         )
         .await;
     let events = data(&all, "auditEvents");
-    assert_eq!(events["totalCount"], 3);
+    assert_eq!(events["totalCount"], 5);
+    let owner_login = &created.owner.login;
     assert_eq!(
         events["nodes"],
         json!([
-            { "action": "updateTeam", "actorLogin": created.owner.login, "targetType": "team" },
-            { "action": "createTeam", "actorLogin": created.owner.login, "targetType": "team" },
+            { "action": "updateTeam", "actorLogin": owner_login, "targetType": "team" },
+            { "action": "createTeam", "actorLogin": owner_login, "targetType": "team" },
+            // The owner's first sign-in with its one-time password, and the password change.
+            { "action": "changePassword", "actorLogin": owner_login, "targetType": "manager" },
+            { "action": "login", "actorLogin": owner_login, "targetType": "manager" },
             { "action": "createAccount", "actorLogin": "operator", "targetType": "account" },
         ])
     );
-    let filtered = app
-        .gql(&owner, "query($t: ID!) { auditEvents(action: \"updateTeam\", targetId: $t) { nodes { before after } } }", json!({ "t": team }))
+    let filtered = owner
+        .gql(
+            "query($t: ID!) { auditEvents(action: \"updateTeam\", targetId: $t) { nodes { before after } } }",
+            json!({ "t": team }),
+        )
         .await;
     assert_eq!(
         data(&filtered, "auditEvents")["nodes"],
         json!([{ "before": { "name": "Support" }, "after": { "name": "Help desk" } }])
     );
-    let theirs = app
-        .gql(&stranger, "{ auditEvents { totalCount } }", json!({}))
+    let theirs = stranger
+        .gql("{ auditEvents { totalCount } }", json!({}))
         .await;
     assert_eq!(
         data(&theirs, "auditEvents")["totalCount"],
-        1,
-        "only its own account's createAccount"
+        3,
+        "only its own account's createAccount and its owner's sign-in"
     );
     let lead = app
         .insert_manager(
@@ -687,24 +658,19 @@ async fn audit_events_are_for_company_managers_of_the_account_newest_first() {
             "Team-Lead-2026",
         )
         .await;
-    let denied = app
-        .gql(
-            &principal_of(&lead),
-            "{ auditEvents { totalCount } }",
-            json!({}),
-        )
-        .await;
+    let lead = app.sign_in(&lead, "Team-Lead-2026").await;
+    let denied = lead.gql("{ auditEvents { totalCount } }", json!({})).await;
     assert_eq!(error_code(&denied), Some("FORBIDDEN"));
 }
 
 #[tokio::test]
 async fn nested_team_fields_and_effective_rights_cost_the_same_for_few_or_many() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let top = create_team(&app, &owner, "Top", None).await;
+    let (created, owner) = app.company_owner().await;
+    let top = create_team(&owner, "Top", None).await;
     let mut subteams = Vec::new();
     for i in 0..12 {
-        subteams.push(create_team(&app, &owner, &format!("Sub {i}"), Some(&top)).await);
+        subteams.push(create_team(&owner, &format!("Sub {i}"), Some(&top)).await);
     }
     let lead = app
         .insert_manager(
@@ -714,12 +680,12 @@ async fn nested_team_fields_and_effective_rights_cost_the_same_for_few_or_many()
             "Team-Lead-2026",
         )
         .await;
-    app.gql(
-        &owner,
-        "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-        json!({ "id": lead.id.to_string(), "t": subteams }),
-    )
-    .await;
+    owner
+        .gql(
+            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+            json!({ "id": lead.id.to_string(), "t": subteams }),
+        )
+        .await;
     for i in 0..20 {
         app.insert_manager(
             created.account.id,
@@ -729,12 +695,12 @@ async fn nested_team_fields_and_effective_rights_cost_the_same_for_few_or_many()
         )
         .await;
     }
-    let as_lead = principal_of(&lead);
-    let count = |who: Principal, query: &'static str, n: usize, vars: Value| {
+    let as_lead = app.sign_in(&lead, "Team-Lead-2026").await;
+    let count = |who: User, query: &'static str, n: usize, vars: Value| {
         let app = &app;
         async move {
             let before = app.statements.load(Ordering::SeqCst);
-            let body = app.gql(&who, query, json!({ "n": n, "t": vars })).await;
+            let body = who.gql(query, json!({ "n": n, "t": vars })).await;
             assert!(body["errors"].is_null(), "{body}");
             app.statements.load(Ordering::SeqCst) - before
         }

@@ -1,10 +1,9 @@
 //! Reps: provisioning within rights, feature overrides within rep controls, caps and logins.
 
-use admin_center::auth::Principal;
 use entity::manager::ManagerKind;
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, error_code, principal_of};
+use crate::harness::{TestApp, User, error_code};
 
 fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
     assert!(body["errors"].is_null(), "unexpected errors: {body}");
@@ -15,9 +14,12 @@ const CREATE: &str = "mutation($t: ID!, $l: String!, $p: [ID!]) {
     createRep(input: { login: $l, name: \"Rita Rep\", email: \"rita@example.com\", teamId: $t, portalIds: $p, password: \"Rep-Password-1\" }) {
         id login screenName team { id } portals { id } features { managementCenterAccess reports } featureOverrides { reports } } }";
 
-async fn team(app: &TestApp, who: &Principal, name: &str, cap: Option<i32>) -> String {
-    let body = app
-        .gql(who, "mutation($n: String!, $c: Int) { createTeam(input: { name: $n, availableLogins: $c }) { id } }", json!({ "n": name, "c": cap }))
+async fn team(who: &User, name: &str, cap: Option<i32>) -> String {
+    let body = who
+        .gql(
+            "mutation($n: String!, $c: Int) { createTeam(input: { name: $n, availableLogins: $c }) { id } }",
+            json!({ "n": name, "c": cap }),
+        )
         .await;
     data(&body, "createTeam")["id"].as_str().unwrap().to_owned()
 }
@@ -25,11 +27,10 @@ async fn team(app: &TestApp, who: &Principal, name: &str, cap: Option<i32>) -> S
 #[tokio::test]
 async fn reps_are_created_within_the_team_cap_with_unique_logins() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let support = team(&app, &owner, "Support", Some(1)).await;
-    let portal = app
+    let (created, owner) = app.company_owner().await;
+    let support = team(&owner, "Support", Some(1)).await;
+    let portal = owner
         .gql(
-            &owner,
             "mutation { createPortal(input: { name: \"EU\" }) { id } }",
             json!({}),
         )
@@ -39,12 +40,8 @@ async fn reps_are_created_within_the_team_cap_with_unique_logins() {
         .unwrap()
         .to_owned();
 
-    let body = app
-        .gql(
-            &owner,
-            CREATE,
-            json!({ "t": support, "l": "rita", "p": [portal] }),
-        )
+    let body = owner
+        .gql(CREATE, json!({ "t": support, "l": "rita", "p": [portal] }))
         .await;
     let rep = data(&body, "createRep");
     assert_eq!(
@@ -60,14 +57,13 @@ async fn reps_are_created_within_the_team_cap_with_unique_logins() {
     );
     assert_eq!(rep["featureOverrides"], json!({ "reports": null }));
 
-    let full = app
-        .gql(&owner, CREATE, json!({ "t": support, "l": "rita2" }))
+    let full = owner
+        .gql(CREATE, json!({ "t": support, "l": "rita2" }))
         .await;
     assert_eq!(error_code(&full), Some("CONFLICT"), "availableLogins is 1");
-    let other = team(&app, &owner, "Sales", None).await;
-    let clash = app
+    let other = team(&owner, "Sales", None).await;
+    let clash = owner
         .gql(
-            &owner,
             CREATE,
             json!({ "t": other, "l": created.owner.login.to_uppercase() }),
         )
@@ -77,9 +73,8 @@ async fn reps_are_created_within_the_team_cap_with_unique_logins() {
         Some("CONFLICT"),
         "a manager's login, other case"
     );
-    let busy = app
+    let busy = owner
         .gql(
-            &owner,
             "mutation($t: ID!) { deleteTeam(id: $t) }",
             json!({ "t": support }),
         )
@@ -90,20 +85,22 @@ async fn reps_are_created_within_the_team_cap_with_unique_logins() {
         "a team with reps stays"
     );
 
-    let moved = app
-        .gql(&owner, "mutation($r: ID!, $t: ID!) { updateRep(id: $r, input: { teamId: $t }) { team { name } } }", json!({ "r": rep["id"], "t": other }))
+    let moved = owner
+        .gql(
+            "mutation($r: ID!, $t: ID!) { updateRep(id: $r, input: { teamId: $t }) { team { name } } }",
+            json!({ "r": rep["id"], "t": other }),
+        )
         .await;
     assert_eq!(data(&moved, "updateRep")["team"]["name"], "Sales");
-    let deleted = app
+    let deleted = owner
         .gql(
-            &owner,
             "mutation($r: ID!) { deleteRep(id: $r) }",
             json!({ "r": rep["id"] }),
         )
         .await;
     assert_eq!(data(&deleted, "deleteRep"), &rep["id"]);
-    let again = app
-        .gql(&owner, CREATE, json!({ "t": support, "l": "rita" }))
+    let again = owner
+        .gql(CREATE, json!({ "t": support, "l": "rita" }))
         .await;
     assert_eq!(
         data(&again, "createRep")["login"],
@@ -115,9 +112,9 @@ async fn reps_are_created_within_the_team_cap_with_unique_logins() {
 #[tokio::test]
 async fn a_team_manager_provisions_reps_only_with_its_effective_rights() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let mine = team(&app, &owner, "Mine", None).await;
-    let theirs = team(&app, &owner, "Theirs", None).await;
+    let (created, owner) = app.company_owner().await;
+    let mine = team(&owner, "Mine", None).await;
+    let theirs = team(&owner, "Theirs", None).await;
     let lead = app
         .insert_manager(
             created.account.id,
@@ -126,87 +123,90 @@ async fn a_team_manager_provisions_reps_only_with_its_effective_rights() {
             "Team-Lead-2026",
         )
         .await;
-    let as_lead = principal_of(&lead);
+    let as_lead = app.sign_in(&lead, "Team-Lead-2026").await;
     let id = lead.id.to_string();
-    app.gql(
-        &owner,
-        "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-        json!({ "id": id, "t": [mine] }),
-    )
-    .await;
-
-    let denied = app
-        .gql(&as_lead, CREATE, json!({ "t": mine, "l": "rep1" }))
+    owner
+        .gql(
+            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+            json!({ "id": id, "t": [mine] }),
+        )
         .await;
+
+    let denied = as_lead.gql(CREATE, json!({ "t": mine, "l": "rep1" })).await;
     assert_eq!(
         error_code(&denied),
         Some("FORBIDDEN"),
         "assigned, right off"
     );
-    app.gql(&owner, "mutation($id: ID!) { updateManagerRights(id: $id, input: { addDeleteReps: true }) { id } }", json!({ "id": id })).await;
-    let body = app
-        .gql(&as_lead, CREATE, json!({ "t": mine, "l": "rep1" }))
+    owner
+        .gql(
+            "mutation($id: ID!) { updateManagerRights(id: $id, input: { addDeleteReps: true }) { id } }",
+            json!({ "id": id }),
+        )
         .await;
+    let body = as_lead.gql(CREATE, json!({ "t": mine, "l": "rep1" })).await;
     let rep = data(&body, "createRep")["id"].clone();
-    let elsewhere = app
-        .gql(&as_lead, CREATE, json!({ "t": theirs, "l": "rep2" }))
+    let elsewhere = as_lead
+        .gql(CREATE, json!({ "t": theirs, "l": "rep2" }))
         .await;
     assert_eq!(error_code(&elsewhere), Some("NOT_FOUND"), "not assigned");
 
     let rename = "mutation($r: ID!) { updateRep(id: $r, input: { name: \"Renamed\" }) { name } }";
     assert_eq!(
-        error_code(&app.gql(&as_lead, rename, json!({ "r": rep })).await),
+        error_code(&as_lead.gql(rename, json!({ "r": rep }),).await),
         Some("FORBIDDEN")
     );
     let password =
         "mutation($r: ID!) { setRepPassword(id: $r, password: \"New-Rep-Pass-2\") { id } }";
     assert_eq!(
-        error_code(&app.gql(&as_lead, password, json!({ "r": rep })).await),
+        error_code(&as_lead.gql(password, json!({ "r": rep }),).await),
         Some("FORBIDDEN")
     );
-    app.gql(&owner, "mutation($id: ID!) { updateManagerRights(id: $id, input: { changeRepNameLogin: true, changeRepPassword: true }) { id } }", json!({ "id": id }))
+    owner
+        .gql(
+            "mutation($id: ID!) { updateManagerRights(id: $id, input: { changeRepNameLogin: true, changeRepPassword: true }) { id } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(
         data(
-            &app.gql(&as_lead, rename, json!({ "r": rep })).await,
+            &as_lead.gql(rename, json!({ "r": rep }),).await,
             "updateRep"
         )["name"],
         "Renamed"
     );
     assert!(
         data(
-            &app.gql(&as_lead, password, json!({ "r": rep })).await,
+            &as_lead.gql(password, json!({ "r": rep }),).await,
             "setRepPassword"
         )["id"]
             .is_string()
     );
 
     // The team's managerFeatures switch a right off for every team manager of the team.
-    app.gql(&owner, "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }", json!({ "t": mine }))
-        .await;
-    let gone = app
+    owner
         .gql(
-            &as_lead,
+            "mutation($t: ID!) { updateTeamManagerFeatures(id: $t, input: { addDeleteReps: false }) { id } }",
+            json!({ "t": mine }),
+        )
+        .await;
+    let gone = as_lead
+        .gql(
             "mutation($r: ID!) { deleteRep(id: $r) }",
             json!({ "r": rep }),
         )
         .await;
     assert_eq!(error_code(&gone), Some("FORBIDDEN"));
 
-    let visible = app
-        .gql(
-            &as_lead,
-            "{ reps { totalCount nodes { name } } }",
-            json!({}),
-        )
+    let visible = as_lead
+        .gql("{ reps { totalCount nodes { name } } }", json!({}))
         .await;
     assert_eq!(
         data(&visible, "reps"),
         &json!({ "totalCount": 1, "nodes": [{ "name": "Renamed" }] })
     );
-    let hidden = app
+    let hidden = as_lead
         .gql(
-            &as_lead,
             "query($t: ID!) { reps(teamId: $t) { totalCount } }",
             json!({ "t": theirs }),
         )
@@ -217,26 +217,21 @@ async fn a_team_manager_provisions_reps_only_with_its_effective_rights() {
 #[tokio::test]
 async fn rep_features_override_team_defaults_within_rep_controls() {
     let app = TestApp::new().await;
-    let (created, owner) = app.with_company_manager().await;
-    let support = team(&app, &owner, "Support", None).await;
-    let body = app
-        .gql(&owner, CREATE, json!({ "t": support, "l": "rita" }))
+    let (created, owner) = app.company_owner().await;
+    let support = team(&owner, "Support", None).await;
+    let body = owner
+        .gql(CREATE, json!({ "t": support, "l": "rita" }))
         .await;
     let rep = data(&body, "createRep")["id"].clone();
     let features = "mutation($r: ID!, $p: RepFeatureSetPatch!) { updateRepFeatures(id: $r, input: $p) {
         features { managementCenterAccess reports multiSession } featureOverrides { managementCenterAccess reports multiSession } } }";
 
-    let violation = app
-        .gql(
-            &owner,
-            features,
-            json!({ "r": rep, "p": { "reports": true } }),
-        )
+    let violation = owner
+        .gql(features, json!({ "r": rep, "p": { "reports": true } }))
         .await;
     assert_eq!(error_code(&violation), Some("DEPENDENCY_VIOLATION"));
-    let on = app
+    let on = owner
         .gql(
-            &owner,
             features,
             json!({ "r": rep, "p": { "managementCenterAccess": true, "reports": true } }),
         )
@@ -251,15 +246,14 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
     );
 
     // A team default reaches the fields the rep does not override.
-    app.gql(
-        &owner,
-        "mutation($t: ID!) { updateTeamRepDefaults(id: $t, input: { multiSession: true }) { id } }",
-        json!({ "t": support }),
-    )
-    .await;
-    let read = app
+    owner
         .gql(
-            &owner,
+            "mutation($t: ID!) { updateTeamRepDefaults(id: $t, input: { multiSession: true }) { id } }",
+            json!({ "t": support }),
+        )
+        .await;
+    let read = owner
+        .gql(
             "query($r: ID!) { rep(id: $r) { features { managementCenterAccess multiSession } } }",
             json!({ "r": rep }),
         )
@@ -278,31 +272,30 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
             "Team-Lead-2026",
         )
         .await;
-    let as_lead = principal_of(&lead);
+    let as_lead = app.sign_in(&lead, "Team-Lead-2026").await;
     let id = lead.id.to_string();
-    app.gql(
-        &owner,
-        "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-        json!({ "id": id, "t": [support] }),
-    )
-    .await;
-    app.gql(&owner, "mutation($id: ID!) { updateManagerRepControls(id: $id, input: { managementCenterAccess: true, multiSession: true }) { id } }", json!({ "id": id }))
-        .await;
-    let outside = app
+    owner
         .gql(
-            &as_lead,
-            features,
-            json!({ "r": rep, "p": { "reports": false } }),
+            "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+            json!({ "id": id, "t": [support] }),
         )
+        .await;
+    owner
+        .gql(
+            "mutation($id: ID!) { updateManagerRepControls(id: $id, input: { managementCenterAccess: true, multiSession: true }) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let outside = as_lead
+        .gql(features, json!({ "r": rep, "p": { "reports": false } }))
         .await;
     assert_eq!(error_code(&outside), Some("FORBIDDEN"));
     assert_eq!(
         outside["errors"][0]["extensions"]["fields"],
         json!(["reports"])
     );
-    let cascade = app
+    let cascade = as_lead
         .gql(
-            &as_lead,
             features,
             json!({ "r": rep, "p": { "managementCenterAccess": false } }),
         )
@@ -316,9 +309,8 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
         cascade["errors"][0]["extensions"]["fields"],
         json!(["reports"])
     );
-    let allowed = app
+    let allowed = as_lead
         .gql(
-            &as_lead,
             features,
             json!({ "r": rep, "p": { "multiSession": false } }),
         )
@@ -327,13 +319,12 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
         data(&allowed, "updateRepFeatures")["features"]["multiSession"],
         false
     );
-    let unassigned_team = team(&app, &owner, "Other", None).await;
-    let other_rep = app
-        .gql(&owner, CREATE, json!({ "t": unassigned_team, "l": "otto" }))
+    let unassigned_team = team(&owner, "Other", None).await;
+    let other_rep = owner
+        .gql(CREATE, json!({ "t": unassigned_team, "l": "otto" }))
         .await;
-    let other = app
+    let other = as_lead
         .gql(
-            &as_lead,
             features,
             json!({ "r": data(&other_rep, "createRep")["id"], "p": { "multiSession": true } }),
         )

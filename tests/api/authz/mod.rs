@@ -9,7 +9,6 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use admin_center::{
-    auth::Principal,
     clock::Clock,
     service::{account, logins},
 };
@@ -22,10 +21,12 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::harness::{TestApp, error_code, principal_of};
+use crate::harness::{TestApp, User, error_code};
 
 mod changes;
+mod found;
 mod managers;
+mod nested;
 mod queries;
 mod world;
 

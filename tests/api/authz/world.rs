@@ -7,10 +7,11 @@ use super::*;
 /// A's company manager through the API.
 pub(super) struct Fixture {
     pub(super) app: TestApp,
-    /// A's company manager, who prepares every run.
-    pub(super) owner: Principal,
-    /// Each caller's principal and manager id, in `CALLERS` order.
-    pub(super) people: Vec<(Principal, Uuid)>,
+    /// A's company manager, signed in, who prepares every run.
+    pub(super) owner: User,
+    /// Each caller, signed in through the real `login` mutation (none when anonymous), and its
+    /// manager id, in `CALLERS` order.
+    pub(super) people: Vec<(Option<User>, Uuid)>,
     pub(super) account_a: Uuid,
     /// Every manager of A.
     pub(super) managers_of_a: Vec<Uuid>,
@@ -55,8 +56,8 @@ pub(super) const SET_PORTALS: &str =
     "mutation($id: ID!, $ids: [ID!]!) { setManagerPortals(id: $id, portalIds: $ids) { id } }";
 
 /// Runs a setup request that must succeed; returns its `data`.
-pub(super) async fn setup(app: &TestApp, who: &Principal, query: &str, variables: Value) -> Value {
-    let body = app.gql(who, query, variables).await;
+pub(super) async fn setup(who: &User, query: &str, variables: Value) -> Value {
+    let body = who.gql(query, variables).await;
     assert!(body["errors"].is_null(), "setup failed: {query}\n{body}");
     body["data"].clone()
 }
@@ -65,14 +66,8 @@ pub(super) fn uuid_of(id: &Value) -> Uuid {
     Uuid::parse_str(id.as_str().unwrap_or_default()).unwrap_or_else(|_| panic!("not an id: {id}"))
 }
 
-pub(super) async fn create_team(
-    app: &TestApp,
-    who: &Principal,
-    name: &str,
-    parent: Option<Uuid>,
-) -> Uuid {
+pub(super) async fn create_team(who: &User, name: &str, parent: Option<Uuid>) -> Uuid {
     let data = setup(
-        app,
         who,
         "mutation($n: String!, $p: ID) { createTeam(input: { name: $n, parentId: $p }) { id } }",
         json!({ "n": name, "p": parent }),
@@ -81,9 +76,8 @@ pub(super) async fn create_team(
     uuid_of(&data["createTeam"]["id"])
 }
 
-pub(super) async fn create_portal(app: &TestApp, who: &Principal, name: &str) -> Uuid {
+pub(super) async fn create_portal(who: &User, name: &str) -> Uuid {
     let data = setup(
-        app,
         who,
         "mutation($n: String!) { createPortal(input: { name: $n }) { id } }",
         json!({ "n": name }),
@@ -128,22 +122,28 @@ pub(super) async fn seed_rep(
 }
 
 pub(super) async fn fixture() -> Fixture {
-    let app = TestApp::new().await;
-    let (a, owner) = app.with_company_manager().await;
-    let (b, other_owner) = app.with_company_manager().await;
+    fixture_with(|_| {}).await
+}
+
+/// The fixture on a server whose configuration the test adjusts first.
+pub(super) async fn fixture_with(
+    adjust: impl FnOnce(&mut admin_center::config::Config),
+) -> Fixture {
+    let app = TestApp::with_config(adjust).await;
+    let (a, owner) = app.company_owner().await;
+    let (b, other_owner) = app.company_owner().await;
     account::set_api_managers_allowed(&app.state.db, app.clock.now(), a.account.id, true)
         .await
         .expect("allow API managers on A");
 
-    let t = create_team(&app, &owner, "T", None).await;
-    let t2 = create_team(&app, &owner, "T2", None).await;
-    let u = create_team(&app, &owner, "U", None).await;
-    let team_b = create_team(&app, &other_owner, "B team", None).await;
-    let p = create_portal(&app, &owner, "P").await;
-    let p2 = create_portal(&app, &owner, "P2").await;
-    let portal_b = create_portal(&app, &other_owner, "B portal").await;
+    let t = create_team(&owner, "T", None).await;
+    let t2 = create_team(&owner, "T2", None).await;
+    let u = create_team(&owner, "U", None).await;
+    let team_b = create_team(&other_owner, "B team", None).await;
+    let p = create_portal(&owner, "P").await;
+    let p2 = create_portal(&owner, "P2").await;
+    let portal_b = create_portal(&other_owner, "B portal").await;
     setup(
-        &app,
         &owner,
         SET_TEAM_FEATURES,
         json!({ "id": t2, "p": rights(false) }),
@@ -167,23 +167,11 @@ pub(super) async fn fixture() -> Fixture {
     ] {
         let id = manager.id;
         if manager.id != without_right.id {
-            setup(
-                &app,
-                &owner,
-                SET_RIGHTS,
-                json!({ "id": id, "p": rights(true) }),
-            )
-            .await;
-            setup(&app, &owner, SET_REP_CONTROLS, json!({ "id": id })).await;
+            setup(&owner, SET_RIGHTS, json!({ "id": id, "p": rights(true) })).await;
+            setup(&owner, SET_REP_CONTROLS, json!({ "id": id })).await;
         }
-        setup(&app, &owner, SET_TEAMS, json!({ "id": id, "ids": [team] })).await;
-        setup(
-            &app,
-            &owner,
-            SET_PORTALS,
-            json!({ "id": id, "ids": [portal] }),
-        )
-        .await;
+        setup(&owner, SET_TEAMS, json!({ "id": id, "ids": [team] })).await;
+        setup(&owner, SET_PORTALS, json!({ "id": id, "ids": [portal] })).await;
     }
 
     let hash = bystander.password_hash.clone();
@@ -192,16 +180,16 @@ pub(super) async fn fixture() -> Fixture {
     let rep_u = seed_rep(&app, &hash, a.account.id, u, "rep.u").await;
     let rep_b = seed_rep(&app, &hash, b.account.id, team_b, "rep.b").await;
 
-    let people = vec![
-        (Principal::Anonymous, a.owner.id),
-        (owner.clone(), a.owner.id),
-        (other_owner, b.owner.id),
-        (principal_of(&with_right), with_right.id),
-        (principal_of(&without_right), without_right.id),
-        (principal_of(&on_t2), on_t2.id),
-        (principal_of(&elsewhere), elsewhere.id),
-        (principal_of(&api), api.id),
+    // Each caller signs in once, through the real `login` mutation over HTTP.
+    let mut people = vec![
+        (None, a.owner.id),
+        (Some(owner.clone()), a.owner.id),
+        (Some(other_owner), b.owner.id),
     ];
+    for manager in [&with_right, &without_right, &on_t2, &elsewhere, &api] {
+        let user = app.sign_in(manager, SEED_PASSWORD).await;
+        people.push((Some(user), manager.id));
+    }
     let managers_of_a = vec![
         a.owner.id,
         with_right.id,
@@ -254,8 +242,17 @@ pub(super) fn reach(
 }
 
 impl Fixture {
-    pub(super) fn principal(&self, caller: Caller) -> &Principal {
-        &self.people[caller as usize].0
+    /// The caller's signed-in user; `None` for the anonymous caller.
+    pub(super) fn user(&self, caller: Caller) -> Option<&User> {
+        self.people[caller as usize].0.as_ref()
+    }
+
+    /// Sends `query` as `caller` over HTTP: with its bearer token, or none when anonymous.
+    pub(super) async fn send(&self, caller: Caller, query: &str, variables: Value) -> Value {
+        match self.user(caller) {
+            Some(user) => user.gql(query, variables).await,
+            None => self.app.post_graphql(query, variables).await.1,
+        }
     }
 
     pub(super) fn id(&self, caller: Caller) -> Uuid {
@@ -351,27 +348,21 @@ impl Fixture {
             }
             Fresh::Team | Fresh::SubTeam => {
                 let parent = (fresh == Fresh::SubTeam).then_some(team);
-                let id = create_team(app, owner, &format!("Row {n} team"), parent).await;
+                let id = create_team(owner, &format!("Row {n} team"), parent).await;
                 if caller == Caller::TeamOnT2 && fresh == Fresh::Team {
                     let vars = json!({ "id": id, "p": rights(false) });
-                    setup(app, owner, SET_TEAM_FEATURES, vars).await;
+                    setup(owner, SET_TEAM_FEATURES, vars).await;
                 }
                 if assigned {
-                    setup(
-                        app,
-                        owner,
-                        SET_TEAMS,
-                        json!({ "id": me, "ids": [team, id] }),
-                    )
-                    .await;
+                    setup(owner, SET_TEAMS, json!({ "id": me, "ids": [team, id] })).await;
                 }
                 id
             }
             Fresh::Portal => {
-                let id = create_portal(app, owner, &format!("Row {n} portal")).await;
+                let id = create_portal(owner, &format!("Row {n} portal")).await;
                 if assigned {
                     let vars = json!({ "id": me, "ids": [self.p, id] });
-                    setup(app, owner, SET_PORTALS, vars).await;
+                    setup(owner, SET_PORTALS, vars).await;
                 }
                 id
             }
@@ -443,10 +434,7 @@ impl Fixture {
                 for &form in forms {
                     let run = self.prepare(row.fresh, caller).await;
                     let (query, key) = document(kind, row, form);
-                    let body = self
-                        .app
-                        .gql(self.principal(caller), &query, (row.vars)(&run))
-                        .await;
+                    let body = self.send(caller, &query, (row.vars)(&run)).await;
                     runs += 1;
                     if let Err(why) = self.judge(row, caller, &body, &key) {
                         failures.push(format!(
