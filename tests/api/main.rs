@@ -15,6 +15,7 @@ mod graphql_http;
 mod health;
 mod mail;
 mod organization;
+mod paging;
 mod reps;
 mod schema;
 mod signin;
