@@ -13,7 +13,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::{Map, Value, json};
@@ -172,7 +172,7 @@ pub async fn create(
     let subportal_ids = input.subportal_ids.unwrap_or_default();
     let available_logins = input.available_logins.flatten();
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     // Permission first: a caller who may not add this team learns nothing else.
     match parent_id {
         Some(parent) => {
@@ -270,7 +270,7 @@ pub async fn update(
 ) -> Result<team::Model, AppError> {
     let actor = principal.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = access::visible_team(&txn, actor, id).await?;
     access::provisioner(actor)?;
     let mut before = Map::new();
@@ -373,7 +373,7 @@ pub async fn delete(
 ) -> Result<Uuid, AppError> {
     let actor = principal.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = access::visible_team(&txn, actor, id).await?;
     match current.parent_id {
         Some(parent) if actor.kind == ManagerKind::Team => {
@@ -435,7 +435,7 @@ pub async fn update_set(
 ) -> Result<team::Model, AppError> {
     let actor = principal.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = access::visible_team(&txn, actor, id).await?;
     match which {
         TeamSet::ManagerFeatures => access::company_only(actor)?,
