@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 use crate::harness::TestApp;
 
 const PASSWORD: &str = "Concurrency-Pass-2026";
-const REP_PASSWORD: &str = "Rep-Password-1";
 
 fn database() -> &'static str {
     match std::env::var("TEST_DATABASE_URL") {
@@ -122,8 +121,12 @@ async fn create_team(app: &TestApp, token: &str, name: &str, parent: Option<&str
 const CREATE_REP: &str = "mutation($t: ID!, $l: String!) {
     createRep(input: { login: $l, name: \"Conc Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }";
 
-async fn create_rep(app: &TestApp, token: &str, team: &str, login: String) -> Result<String, String> {
-    assert!(!REP_PASSWORD.is_empty());
+async fn create_rep(
+    app: &TestApp,
+    token: &str,
+    team: &str,
+    login: String,
+) -> Result<String, String> {
     call(
         app,
         token,
@@ -184,14 +187,28 @@ fn assert_no_cycle(parents: &HashMap<String, Option<String>>) {
 async fn opposite_team_moves_at_once_leave_exactly_one_and_no_cycle() {
     let app = TestApp::new().await;
     let (created, owner) = app.signed_in_owner(PASSWORD).await;
-    let other = signed_in_managers(&app, created.account.id, 1).await.remove(0);
+    let other = signed_in_managers(&app, created.account.id, 1)
+        .await
+        .remove(0);
     let tally = Tally::default();
     for round in 0..12 {
         let x = create_team(&app, &owner, &format!("X{round}"), None).await;
         let y = create_team(&app, &owner, &format!("Y{round}"), None).await;
         let (a, b) = tokio::join!(
-            call(&app, &owner, MOVE_TEAM, "updateTeam", json!({ "t": x, "p": y })),
-            call(&app, &other, MOVE_TEAM, "updateTeam", json!({ "t": y, "p": x })),
+            call(
+                &app,
+                &owner,
+                MOVE_TEAM,
+                "updateTeam",
+                json!({ "t": x, "p": y })
+            ),
+            call(
+                &app,
+                &other,
+                MOVE_TEAM,
+                "updateTeam",
+                json!({ "t": y, "p": x })
+            ),
         );
         tally.add(&a);
         tally.add(&b);
@@ -211,8 +228,16 @@ async fn opposite_team_moves_at_once_leave_exactly_one_and_no_cycle() {
         assert_no_cycle(&parents);
         let moved_x = parents[&x].as_deref() == Some(y.as_str());
         let moved_y = parents[&y].as_deref() == Some(x.as_str());
-        assert_eq!(moved_x, a.is_ok(), "round {round}: X's parent is what was answered");
-        assert_eq!(moved_y, b.is_ok(), "round {round}: Y's parent is what was answered");
+        assert_eq!(
+            moved_x,
+            a.is_ok(),
+            "round {round}: X's parent is what was answered"
+        );
+        assert_eq!(
+            moved_y,
+            b.is_ok(),
+            "round {round}: Y's parent is what was answered"
+        );
     }
     eprintln!(
         "[{}] opposite team moves, 12 rounds: {:?}",
@@ -229,34 +254,42 @@ async fn clients_updating_their_own_reps_in_a_loop_never_fail() {
     let team = create_team(&app, &owner, "Loop", None).await;
     let mut reps = Vec::new();
     for i in 0..tokens.len() {
-        reps.push(create_rep(&app, &owner, &team, format!("loop-rep-{i}")).await.unwrap());
+        reps.push(
+            create_rep(&app, &owner, &team, format!("loop-rep-{i}"))
+                .await
+                .unwrap(),
+        );
     }
     let tally = Tally::default();
     let started = Instant::now();
-    let last_names = join_all(tokens.iter().zip(&reps).enumerate().map(
-        |(i, (token, rep))| {
-            let (app, tally) = (&app, &tally);
-            async move {
-                let mut last = None;
-                for k in 0..40 {
-                    let name = format!("Rep {i} v{k}");
-                    let result = call(
-                        app,
-                        token,
-                        RENAME_REP,
-                        "updateRep",
-                        json!({ "r": rep, "n": name }),
-                    )
-                    .await;
-                    tally.add(&result);
-                    if result.is_ok() {
-                        last = Some(name);
+    let last_names = join_all(
+        tokens
+            .iter()
+            .zip(&reps)
+            .enumerate()
+            .map(|(i, (token, rep))| {
+                let (app, tally) = (&app, &tally);
+                async move {
+                    let mut last = None;
+                    for k in 0..40 {
+                        let name = format!("Rep {i} v{k}");
+                        let result = call(
+                            app,
+                            token,
+                            RENAME_REP,
+                            "updateRep",
+                            json!({ "r": rep, "n": name }),
+                        )
+                        .await;
+                        tally.add(&result);
+                        if result.is_ok() {
+                            last = Some(name);
+                        }
                     }
+                    last
                 }
-                last
-            }
-        },
-    ))
+            }),
+    )
     .await;
     let elapsed = started.elapsed();
     eprintln!(
@@ -266,7 +299,12 @@ async fn clients_updating_their_own_reps_in_a_loop_never_fail() {
         elapsed.as_secs_f64(),
         tally.count("ok") as f64 / elapsed.as_secs_f64()
     );
-    assert_eq!(tally.count("ok"), 160, "every update succeeds: {:?}", tally.snapshot());
+    assert_eq!(
+        tally.count("ok"),
+        160,
+        "every update succeeds: {:?}",
+        tally.snapshot()
+    );
     for (rep, last) in reps.iter().zip(last_names) {
         let stored = call(
             &app,
@@ -277,7 +315,11 @@ async fn clients_updating_their_own_reps_in_a_loop_never_fail() {
         )
         .await
         .unwrap();
-        assert_eq!(stored["name"].as_str(), last.as_deref(), "the last update stuck");
+        assert_eq!(
+            stored["name"].as_str(),
+            last.as_deref(),
+            "the last update stuck"
+        );
     }
 }
 
@@ -301,7 +343,11 @@ async fn a_team_cap_holds_when_reps_are_added_or_moved_in_at_once() {
     let elsewhere = create_team(&app, &owner, "Elsewhere", None).await;
     let mut reps = Vec::new();
     for i in 0..tokens.len() {
-        reps.push(create_rep(&app, &owner, &elsewhere, format!("mover-{i}")).await.unwrap());
+        reps.push(
+            create_rep(&app, &owner, &elsewhere, format!("mover-{i}"))
+                .await
+                .unwrap(),
+        );
     }
     // Moves carry no password hashing, so they reach the database together.
     let moved = join_all(tokens.iter().zip(&reps).map(|(token, rep)| {
@@ -348,12 +394,20 @@ async fn a_team_cap_holds_when_reps_are_added_or_moved_in_at_once() {
 async fn a_rep_added_to_a_team_being_deleted_gets_not_found_or_keeps_the_team() {
     let app = TestApp::new().await;
     let (created, owner) = app.signed_in_owner(PASSWORD).await;
-    let other = signed_in_managers(&app, created.account.id, 1).await.remove(0);
+    let other = signed_in_managers(&app, created.account.id, 1)
+        .await
+        .remove(0);
     let tally = Tally::default();
     for round in 0..10 {
         let team = create_team(&app, &owner, &format!("Doomed {round}"), None).await;
         let (deleted, rep) = tokio::join!(
-            call(&app, &owner, DELETE_TEAM, "deleteTeam", json!({ "t": team })),
+            call(
+                &app,
+                &owner,
+                DELETE_TEAM,
+                "deleteTeam",
+                json!({ "t": team })
+            ),
             create_rep(&app, &other, &team, format!("late-{round}")),
         );
         tally.add(&deleted);
@@ -398,7 +452,11 @@ async fn eight_clients_writing_at_once_get_no_server_error_and_keep_every_acknow
     let mut own_reps = Vec::new();
     for i in 0..CLIENTS {
         let home = create_team(&app, &owner, &format!("Home {i}"), None).await;
-        own_reps.push(create_rep(&app, &owner, &home, format!("own-{i}")).await.unwrap());
+        own_reps.push(
+            create_rep(&app, &owner, &home, format!("own-{i}"))
+                .await
+                .unwrap(),
+        );
         homes.push(home);
     }
     let mut pairs = Vec::new();
@@ -434,12 +492,13 @@ async fn eight_clients_writing_at_once_get_no_server_error_and_keep_every_acknow
         async move {
             let token = &tokens[i];
             let mut ack = Acknowledged {
-                own_rep: (own_rep.clone(), None),
+                own_rep: (own_rep.clone(), Some("Conc Rep".to_owned())),
                 ..Acknowledged::default()
             };
             let (left, right) = &pairs[i / 2];
             let mut k = 0usize;
-            while started.elapsed() < RUN_FOR && k < 400 {
+            // Every kind of write at least twice, however slow the machine.
+            while k < 12 || (started.elapsed() < RUN_FOR && k < 400) {
                 k += 1;
                 match k % 6 {
                     // Update of its own rep.
@@ -525,27 +584,56 @@ async fn eight_clients_writing_at_once_get_no_server_error_and_keep_every_acknow
         eprintln!("[{}]   {op}: {outcomes:?}", database());
     }
     assert_eq!(tally.failures(), vec![], "no server errors");
-    assert!(tally.count("ok") > CLIENTS * 4, "work got done: {:?}", tally.snapshot());
+    assert!(
+        tally.count("ok") > CLIENTS * 4,
+        "work got done: {:?}",
+        tally.snapshot()
+    );
 
     // Every acknowledged write is there, read back over the API.
     let parents = team_parents(&app, &owner).await;
     assert_no_cycle(&parents);
     for ack in &acknowledged {
         let (rep, name) = &ack.own_rep;
-        let stored = call(&app, &owner, "query($r: ID!) { rep(id: $r) { name } }", "rep", json!({ "r": rep }))
-            .await
-            .unwrap();
-        assert_eq!(stored["name"].as_str(), name.as_deref(), "last update of {rep}");
+        let stored = call(
+            &app,
+            &owner,
+            "query($r: ID!) { rep(id: $r) { name } }",
+            "rep",
+            json!({ "r": rep }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            stored["name"].as_str(),
+            name.as_deref(),
+            "last update of {rep}"
+        );
         for (rep, team) in &ack.reps {
-            let stored = call(&app, &owner, "query($r: ID!) { rep(id: $r) { team { id } } }", "rep", json!({ "r": rep })).await;
-            let stored = stored.unwrap_or_else(|code| panic!("acknowledged rep {rep} is gone: {code}"));
+            let stored = call(
+                &app,
+                &owner,
+                "query($r: ID!) { rep(id: $r) { team { id } } }",
+                "rep",
+                json!({ "r": rep }),
+            )
+            .await;
+            let stored =
+                stored.unwrap_or_else(|code| panic!("acknowledged rep {rep} is gone: {code}"));
             if !team.is_empty() {
                 assert_eq!(stored["team"]["id"].as_str(), Some(team.as_str()));
             }
             assert!(parents.contains_key(stored["team"]["id"].as_str().unwrap()));
         }
         for rep in &ack.deleted_reps {
-            let gone = call(&app, &owner, "query($r: ID!) { rep(id: $r) { id } }", "rep", json!({ "r": rep })).await;
+            let gone = call(
+                &app,
+                &owner,
+                "query($r: ID!) { rep(id: $r) { id } }",
+                "rep",
+                json!({ "r": rep }),
+            )
+            .await;
             assert_eq!(gone, Err("NOT_FOUND".to_owned()), "deleted rep {rep}");
         }
         for team in &ack.deleted_teams {
