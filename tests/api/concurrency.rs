@@ -641,3 +641,171 @@ async fn eight_clients_writing_at_once_get_no_server_error_and_keep_every_acknow
         }
     }
 }
+
+/// Each outcome of a create racing a delete of what it refers to: one of `allowed`.
+fn assert_outcome(round: usize, what: &str, result: &Result<Value, String>, allowed: &[&str]) {
+    if let Err(code) = result {
+        assert!(
+            allowed.contains(&code.as_str()),
+            "round {round}: {what} answered {code}, expected ok or one of {allowed:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn creates_racing_deletes_of_what_they_refer_to_answer_not_found_or_conflict() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.signed_in_owner(PASSWORD).await;
+    let other = signed_in_managers(&app, created.account.id, 1)
+        .await
+        .remove(0);
+    let lead = call(
+        &app,
+        &owner,
+        "mutation { createTeamManager(input: { login: \"race.lead\", name: \"Race Lead\", email: \"lead@example.com\", password: \"Team-Lead-2026\" }) { id } }",
+        "createTeamManager",
+        json!({}),
+    )
+    .await
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let portal = call(
+        &app,
+        &owner,
+        "mutation { createPortal(input: { name: \"EU\" }) { id subportals { id } } }",
+        "createPortal",
+        json!({}),
+    )
+    .await
+    .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let home = create_team(&app, &owner, "Home", None).await;
+    let rep = create_rep(&app, &owner, &home, "race-rep".into())
+        .await
+        .unwrap();
+    let tally = Tally::default();
+    for round in 0..8 {
+        // A sub-team under a parent being deleted.
+        let parent = create_team(&app, &owner, &format!("Parent {round}"), None).await;
+        let (child, deleted) = tokio::join!(
+            call(
+                &app,
+                &other,
+                "mutation($p: ID) { createTeam(input: { name: \"Child\", parentId: $p }) { id } }",
+                "createTeam",
+                json!({ "p": parent }),
+            ),
+            call(
+                &app,
+                &owner,
+                DELETE_TEAM,
+                "deleteTeam",
+                json!({ "t": parent })
+            ),
+        );
+        assert_outcome(round, "createTeam", &child, &["NOT_FOUND"]);
+        assert_outcome(round, "deleteTeam", &deleted, &["CONFLICT"]);
+        assert_ne!(
+            child.is_ok(),
+            deleted.is_ok(),
+            "round {round}: exactly one wins"
+        );
+        tally.add(&child);
+        tally.add(&deleted);
+
+        // A team manager assigned to a team being deleted.
+        let team = create_team(&app, &owner, &format!("Assigned {round}"), None).await;
+        let (assigned, deleted) = tokio::join!(
+            call(
+                &app,
+                &other,
+                "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+                "setManagerTeams",
+                json!({ "id": lead, "t": [team] }),
+            ),
+            call(
+                &app,
+                &owner,
+                DELETE_TEAM,
+                "deleteTeam",
+                json!({ "t": team })
+            ),
+        );
+        assert_outcome(round, "setManagerTeams", &assigned, &["NOT_FOUND"]);
+        assert_outcome(round, "deleteTeam", &deleted, &[]);
+        tally.add(&assigned);
+        tally.add(&deleted);
+        let teams = call(
+            &app,
+            &owner,
+            "query($id: ID!) { manager(id: $id) { teams { id } } }",
+            "manager",
+            json!({ "id": lead }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            teams["teams"],
+            json!([]),
+            "round {round}: no assignment to a deleted team"
+        );
+
+        // A rep put into a sub-portal being deleted.
+        let subportal = call(
+            &app,
+            &owner,
+            "mutation($p: ID) { createPortal(input: { name: \"Sub\", parentId: $p }) { id } }",
+            "createPortal",
+            json!({ "p": portal }),
+        )
+        .await
+        .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (used, deleted) = tokio::join!(
+            call(
+                &app,
+                &other,
+                "mutation($r: ID!, $p: [ID!]) { updateRep(id: $r, input: { portalIds: $p }) { id } }",
+                "updateRep",
+                json!({ "r": rep, "p": [subportal] }),
+            ),
+            call(
+                &app,
+                &owner,
+                "mutation($p: ID!) { deletePortal(id: $p) }",
+                "deletePortal",
+                json!({ "p": subportal })
+            ),
+        );
+        assert_outcome(round, "updateRep", &used, &["NOT_FOUND"]);
+        assert_outcome(round, "deletePortal", &deleted, &["CONFLICT"]);
+        assert_ne!(
+            used.is_ok(),
+            deleted.is_ok(),
+            "round {round}: exactly one wins"
+        );
+        tally.add(&used);
+        tally.add(&deleted);
+        // Free the sub-portal again for the next round.
+        call(
+            &app,
+            &owner,
+            "mutation($r: ID!) { updateRep(id: $r, input: { portalIds: [] }) { id } }",
+            "updateRep",
+            json!({ "r": rep }),
+        )
+        .await
+        .unwrap();
+    }
+    eprintln!(
+        "[{}] creates racing deletes, 8 rounds x 3: {:?}",
+        database(),
+        tally.snapshot()
+    );
+}
