@@ -809,3 +809,59 @@ async fn creates_racing_deletes_of_what_they_refer_to_answer_not_found_or_confli
         tally.snapshot()
     );
 }
+
+#[tokio::test]
+async fn sign_ins_and_wrong_guesses_at_once_never_fail_on_the_server() {
+    let app = TestApp::new().await;
+    let (created, _) = app.signed_in_owner(PASSWORD).await;
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let mut logins = Vec::new();
+    for i in 0..6 {
+        let login = format!("signer-{tag}-{i}");
+        app.insert_manager(created.account.id, ManagerKind::Company, &login, PASSWORD)
+            .await;
+        logins.push(login);
+    }
+    // Throttle counters, sessions and audit entries written by 24 sign-ins at once, a third
+    // of them wrong guesses.
+    let attempts = logins
+        .iter()
+        .cycle()
+        .take(24)
+        .enumerate()
+        .map(|(k, login)| {
+            let password = if k % 3 == 0 {
+                "Wrong-Guess-2026"
+            } else {
+                PASSWORD
+            };
+            app.login(login, password)
+        });
+    let answers = join_all(attempts).await;
+    let tally = Tally::default();
+    for body in &answers {
+        let result = match body["errors"][0]["extensions"]["code"].as_str() {
+            Some(code) => Err(code.to_owned()),
+            None if body["data"]["login"]["token"].is_string() => Ok(()),
+            None => Err(format!("no token: {body}")),
+        };
+        tally.add(&result);
+    }
+    eprintln!(
+        "[{}] 24 sign-ins at once: {:?}",
+        database(),
+        tally.snapshot()
+    );
+    let unexpected: Vec<_> = tally
+        .snapshot()
+        .into_iter()
+        .filter(|(code, _)| !["ok", "UNAUTHENTICATED", "RATE_LIMITED"].contains(&code.as_str()))
+        .collect();
+    assert_eq!(unexpected, vec![], "{:?}", tally.snapshot());
+    assert!(
+        tally.count("UNAUTHENTICATED") + tally.count("RATE_LIMITED") >= 8,
+        "every wrong guess is refused: {:?}",
+        tally.snapshot()
+    );
+    assert!(tally.count("ok") > 0, "{:?}", tally.snapshot());
+}
