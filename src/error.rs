@@ -111,9 +111,25 @@ impl AppError {
     }
 }
 
+/// A database error is `INTERNAL`, except what a race between two requests can cause: a row
+/// that vanished before it was updated is `NOT_FOUND`, and a unique or foreign-key violation
+/// (a row added twice, or a reference to a row deleted meanwhile) is `CONFLICT`. Writes of
+/// the organization are serialized per account (`db::begin_account_write`), so these are the
+/// fallback, logged like internal errors so that a missing check still shows.
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::internal(err)
+        let mapped = match (&err, err.sql_err()) {
+            (sea_orm::DbErr::RecordNotUpdated, _) => AppError::NotFound("record"),
+            (_, Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => AppError::Conflict(
+                "this conflicts with a change made at the same time; try again".into(),
+            ),
+            (_, Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => AppError::Conflict(
+                "a record this refers to was changed at the same time; try again".into(),
+            ),
+            _ => return AppError::internal(err),
+        };
+        tracing::warn!(error = %err, code = mapped.code().as_str(), "database constraint race");
+        mapped
     }
 }
 
@@ -193,6 +209,14 @@ mod tests {
                 "{code:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_row_gone_before_its_update_is_not_found() {
+        let err = AppError::from(sea_orm::DbErr::RecordNotUpdated);
+        assert_eq!(err.code(), ErrorCode::NotFound);
+        let other = AppError::from(sea_orm::DbErr::Custom("disk on fire".into()));
+        assert_eq!(other.code(), ErrorCode::Internal);
     }
 
     #[test]

@@ -8,7 +8,6 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
-    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -88,7 +87,7 @@ pub async fn create(
         updated_at: now,
     };
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     account::Entity::insert(account::ActiveModel::from(account.clone()))
         .exec_without_returning(&txn)
         .await?;
@@ -170,7 +169,7 @@ pub async fn set_api_managers_allowed(
     id: Uuid,
     allowed: bool,
 ) -> Result<account::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_account_write(db, id).await?;
     let before = account::Entity::find_by_id(id)
         .one(&txn)
         .await?

@@ -13,7 +13,6 @@ use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::{Map, Value, json};
@@ -172,7 +171,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     logins::claim(&txn, &model.login, logins::Owner::Manager, model.id).await?;
     manager::Entity::insert(manager::ActiveModel::from(model.clone()))
         .exec_without_returning(&txn)
@@ -214,7 +213,7 @@ pub async fn update(
         .transpose()?;
     let email = patch.email.as_deref().map(validate::email).transpose()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = find_in_account(&txn, actor, id).await?;
     let mut before = Map::new();
     let mut after = Map::new();
@@ -270,7 +269,7 @@ pub async fn delete(
     let actor = caller.actor()?;
     access::company_only(actor)?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let target = find_in_account(&txn, actor, id).await?;
     if target.kind == ManagerKind::Company {
         let companies = manager::Entity::find()
@@ -327,7 +326,7 @@ pub async fn update_set(
     let actor = caller.actor()?;
     access::company_only(actor)?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = find_in_account(&txn, actor, id).await?;
     if current.kind != ManagerKind::Team {
         return Err(AppError::bad_input(
@@ -374,7 +373,7 @@ pub async fn set_teams(
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = team_ids.into_iter().collect();
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let target = find_in_account(&txn, actor, id).await?;
     if target.kind != ManagerKind::Team {
         return Err(AppError::bad_input(
@@ -439,7 +438,7 @@ pub async fn set_portals(
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let target = find_in_account(&txn, actor, id).await?;
     if target.kind != ManagerKind::Team {
         return Err(AppError::bad_input(
@@ -520,7 +519,7 @@ pub async fn update_login_settings(
         return Err(AppError::Forbidden);
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = manager::Entity::find_by_id(id)
         .filter(manager::Column::AccountId.eq(actor.account_id))
         .one(&txn)

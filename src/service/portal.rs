@@ -5,7 +5,7 @@
 use entity::{manager::ManagerKind, portal, rep_portal, team, team_subportal};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -85,7 +85,7 @@ pub async fn create(
     access::provisioner(actor)?;
     let name = validate::name("name", name, 200)?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     if let Some(parent) = parent_id {
         let parent = visible(&txn, actor, parent).await?;
         if parent.parent_id.is_some() {
@@ -147,7 +147,7 @@ pub async fn update(
     let actor = caller.actor()?;
     access::provisioner(actor)?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = visible(&txn, actor, id).await?;
     if parent_id.is_some_and(|p| p != current.parent_id) {
         return Err(AppError::bad_input(
@@ -194,7 +194,7 @@ pub async fn delete(
     let actor = caller.actor()?;
     access::provisioner(actor)?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = visible(&txn, actor, id).await?;
     let mut ids = vec![id];
     match current.parent_id {

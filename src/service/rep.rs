@@ -10,7 +10,6 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::{Map, Value, json};
@@ -214,10 +213,15 @@ pub async fn create(
     let password = required(&input.password, "password")?.to_owned();
     password::check_policy(&password, &login, &name)?;
     let portal_ids: BTreeSet<Uuid> = input.portal_ids.unwrap_or_default().into_iter().collect();
-    check_portals(&state.db, actor, &portal_ids).await?;
     let password_hash = state.hasher.hash(password).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
+    // Read under the account's write lock: the team may be gone or its cap changed by now.
+    let team = team::Entity::find_by_id(team_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("team"))?;
+    check_portals(&txn, actor, &portal_ids).await?;
     check_capacity(&txn, &team).await?;
     let model = rep::Model {
         id: Uuid::now_v7(),
@@ -278,7 +282,7 @@ pub async fn update(
         ));
     }
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let (current, team) = visible(&txn, actor, id).await?;
     // Permission first, from the fields the patch names: a caller who may not change them
     // learns nothing about their values.
@@ -396,7 +400,7 @@ pub async fn set_password(
     password::check_policy(&new_password, &current.login, &current.name)?;
     let hash = state.hasher.hash(new_password).await?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let mut active: rep::ActiveModel = current.into();
     active.password_hash = Set(hash);
     active.updated_at = Set(now);
@@ -423,7 +427,7 @@ pub async fn update_features(
 ) -> Result<rep::Model, AppError> {
     let actor = caller.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let (current, team) = visible(&txn, actor, id).await?;
     let defaults = RepFeatureSet::from_bits(team.rep_defaults);
     let overrides = Overrides {
@@ -481,7 +485,7 @@ pub async fn delete(
 ) -> Result<Uuid, AppError> {
     let actor = caller.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let (current, team) = visible(&txn, actor, id).await?;
     access::require_right(&txn, actor, &team, Right::AddDeleteReps).await?;
     logins::release(&txn, id).await?;

@@ -10,7 +10,7 @@ use entity::{
 use rand::{Rng, RngCore};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -308,7 +308,7 @@ pub async fn login(
         }
     };
     throttle::succeeded(&state.db, &keys).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
     let mut entry = audit_entry(&signed_in.manager, "login", client);
     entry.after = Some(json!({ "restriction": restriction_name(signed_in.restriction) }));
@@ -339,7 +339,7 @@ pub async fn logout(
         return Err(AppError::bad_input("this caller has no session to end"));
     };
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .filter(session::Column::Id.eq(session_id))
@@ -411,7 +411,7 @@ pub async fn change_password(
     }
     let new_hash = state.hasher.hash(new_password).await?;
     let before = manager.force_password_change;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut active: manager::ActiveModel = manager.into();
     active.password_hash = Set(new_hash);
     active.force_password_change = Set(false);
@@ -487,7 +487,7 @@ async fn send_reset_mail(
         return Ok(());
     }
     let token = new_reset_token();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     insert_one_time_token(
         &txn,
         manager.id,
@@ -550,7 +550,7 @@ pub async fn reset_password(
     throttle::succeeded(&state.db, &keys).await?;
     password::check_policy(&new_password, &manager.login, &manager.name)?;
     let new_hash = state.hasher.hash(new_password).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !consume_one_time_token(&txn, row.id, now).await? {
         return Err(invalid());
     }
@@ -598,7 +598,7 @@ pub async fn validate_email(
         return Err(invalid());
     };
     throttle::succeeded(&state.db, &keys).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !consume_one_time_token(&txn, row.id, now).await? {
         return Err(invalid());
     }

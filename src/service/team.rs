@@ -13,7 +13,6 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::{Map, Value, json};
@@ -160,7 +159,7 @@ pub async fn create(
     let subportal_ids = input.subportal_ids.unwrap_or_default();
     let available_logins = input.available_logins.flatten();
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     // Permission first: a caller who may not add this team learns nothing else.
     match parent_id {
         Some(parent) => {
@@ -258,7 +257,7 @@ pub async fn update(
 ) -> Result<team::Model, AppError> {
     let actor = caller.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = access::visible_team(&txn, actor, id).await?;
     access::provisioner(actor)?;
     let mut before = Map::new();
@@ -361,7 +360,7 @@ pub async fn delete(
 ) -> Result<Uuid, AppError> {
     let actor = caller.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = access::visible_team(&txn, actor, id).await?;
     match current.parent_id {
         Some(parent) if actor.kind == ManagerKind::Team => {
@@ -423,7 +422,7 @@ pub async fn update_set(
 ) -> Result<team::Model, AppError> {
     let actor = caller.actor()?;
     let now = state.clock.now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
     let current = access::visible_team(&txn, actor, id).await?;
     match which {
         TeamSet::ManagerFeatures => access::company_only(actor)?,

@@ -11,6 +11,7 @@ mod harness;
 mod account;
 mod authz;
 mod cli;
+mod concurrency;
 mod graphql_http;
 mod health;
 mod mail;

@@ -124,7 +124,10 @@ async fn a_teams_reps_say_whether_rows_come_before_the_cursor() {
             json!({}),
         )
         .await;
-    let team = team["data"]["createTeam"]["id"].as_str().unwrap().to_owned();
+    let team = team["data"]["createTeam"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for n in 1..=3 {
         let body = owner
             .gql(
