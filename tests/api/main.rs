@@ -18,3 +18,4 @@ mod organization;
 mod reps;
 mod schema;
 mod signin;
+mod throttling;
