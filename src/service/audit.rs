@@ -20,12 +20,14 @@ use crate::{
     state::AppState,
 };
 
-/// Who did it: a manager (signed in, or proving itself with a mailed token), or the platform
-/// operator at the CLI.
+/// Who did it: a signed-in manager, the platform operator at the CLI, or an anonymous caller
+/// (a failed sign-in, a reset request, a reset with a mailed token: whoever sent it is not
+/// known to be the manager, who stays the target).
 #[derive(Clone, Debug)]
 pub enum AuditActor<'a> {
     Manager { id: Uuid, login: &'a str },
     Operator,
+    Anonymous,
 }
 
 impl<'a> AuditActor<'a> {
@@ -78,11 +80,35 @@ pub async fn record(
     now: DateTime<Utc>,
     entry: AuditEntry<'_>,
 ) -> Result<(), AppError> {
+    audit_event::Entity::insert(row(now, entry))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Several entries in one statement (nothing when there are none).
+pub async fn record_all<'a>(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    entries: impl IntoIterator<Item = AuditEntry<'a>>,
+) -> Result<(), AppError> {
+    let rows: Vec<audit_event::ActiveModel> =
+        entries.into_iter().map(|entry| row(now, entry)).collect();
+    if !rows.is_empty() {
+        audit_event::Entity::insert_many(rows)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn row(now: DateTime<Utc>, entry: AuditEntry<'_>) -> audit_event::ActiveModel {
     let (actor_id, actor_label) = match entry.actor {
         AuditActor::Manager { id, login } => (Some(id), login.to_owned()),
         AuditActor::Operator => (None, "operator".to_owned()),
+        AuditActor::Anonymous => (None, "anonymous".to_owned()),
     };
-    audit_event::Entity::insert(audit_event::ActiveModel {
+    audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         account_id: Set(entry.account_id),
         actor_id: Set(actor_id),
@@ -94,10 +120,7 @@ pub async fn record(
         after: Set(entry.after),
         client_address: Set(entry.client_address),
         created_at: Set(now),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    }
 }
 
 /// `auditEvents(action, targetId, first, after)`: the account's log, newest first. Company

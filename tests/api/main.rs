@@ -9,6 +9,7 @@
 mod harness;
 
 mod account;
+mod audit_actor;
 mod authz;
 mod cli;
 mod graphql_http;
