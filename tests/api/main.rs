@@ -16,6 +16,7 @@ mod graphql_http;
 mod health;
 mod mail;
 mod organization;
+mod rep_overrides;
 mod reps;
 mod schema;
 mod signin;
