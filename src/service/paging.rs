@@ -2,6 +2,7 @@
 //! is `first` rows after the cursor's id. Cursors are opaque to clients.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sea_orm::sea_query::LikeExpr;
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -73,15 +74,20 @@ pub fn decode_cursor(cursor: &str) -> Result<Uuid, AppError> {
         .ok_or_else(|| AppError::bad_input("after is not a cursor from this API"))
 }
 
-/// `%term%` for a case-insensitive LIKE, with LIKE's wildcards in the term taken literally.
-pub fn like_pattern(term: &str) -> String {
+/// The escape character of [`like_pattern`], declared on the `LIKE` itself: SQLite has no
+/// default escape character, so without `ESCAPE` its `\_` would be a backslash and a wildcard.
+const LIKE_ESCAPE: char = '\\';
+
+/// `LIKE '%term%' ESCAPE '\'` for a case-insensitive search (compare with a lower-cased
+/// column), with LIKE's wildcards `%` and `_` in the term taken literally on every database.
+pub fn like_pattern(term: &str) -> LikeExpr {
     let escaped = term
         .trim()
         .to_lowercase()
-        .replace('\\', "\\\\")
+        .replace(LIKE_ESCAPE, "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    format!("%{escaped}%")
+    LikeExpr::new(format!("%{escaped}%")).escape(LIKE_ESCAPE)
 }
 
 #[cfg(test)]
@@ -108,6 +114,9 @@ mod tests {
 
     #[test]
     fn like_wildcards_are_literal() {
-        assert_eq!(like_pattern(" 50%_Off "), "%50\\%\\_off%");
+        assert_eq!(
+            format!("{:?}", like_pattern(" 50%_Off ")),
+            format!("{:?}", LikeExpr::new("%50\\%\\_off%").escape('\\'))
+        );
     }
 }

@@ -14,6 +14,7 @@ mod authz;
 mod cli;
 mod graphql_http;
 mod health;
+mod input;
 mod mail;
 mod organization;
 mod rep_overrides;
