@@ -470,6 +470,26 @@ mod tests {
     }
 
     #[test]
+    fn a_reps_own_patch_leaves_every_override_equal_to_its_effective_value() {
+        // Start from an override left on under an off parent (as stored before the rule), then
+        // apply every one-field patch under every set of defaults.
+        let stale = Overrides {
+            mask: rep(&["reports", "exportSessionReplay"]).bits(),
+            values: rep(&["reports", "exportSessionReplay"]).bits(),
+        };
+        for defaults in (0..1 << RepFeatures::FIELDS.len()).map(RepFeatureSet::from_bits) {
+            for field in RepFeatures::FIELDS {
+                for on in [false, true] {
+                    if let Ok((overrides, effective)) = stale.apply(defaults, &[(field, on)]) {
+                        assert_eq!(overrides.settled(defaults), overrides, "{field}={on}");
+                        assert_eq!(overrides.values & overrides.mask & !effective.bits(), 0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn settling_follows_the_rules_transitively() {
         let all = rep(&[
             "managementCenterAccess",
