@@ -86,7 +86,11 @@ pub async fn record(
     Ok(())
 }
 
-/// Several entries in one statement (nothing when there are none).
+/// Rows per multi-row insert: 11 parameters each stays well under SQLite's and PostgreSQL's
+/// limits on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Several entries, a few hundred per statement (nothing when there are none).
 pub async fn record_all<'a>(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -94,8 +98,8 @@ pub async fn record_all<'a>(
 ) -> Result<(), AppError> {
     let rows: Vec<audit_event::ActiveModel> =
         entries.into_iter().map(|entry| row(now, entry)).collect();
-    if !rows.is_empty() {
-        audit_event::Entity::insert_many(rows)
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        audit_event::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(conn)
             .await?;
     }

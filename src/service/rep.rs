@@ -435,7 +435,7 @@ fn overrides_of(rep: &rep::Model) -> Overrides {
 
 /// After a team's `repDefaults` changed to `defaults`: every rep of the team with an override
 /// that is on while the rules now turn it off gets it switched off for good (one read of the
-/// team's reps that have overrides on, one update per distinct outcome). Returns each changed
+/// team's reps that have overrides on, one update per distinct outcome and 1,000 reps). Returns each changed
 /// rep with its overrides before and after, for the audit log.
 pub(crate) async fn settle_team_overrides(
     conn: &impl ConnectionTrait,
@@ -465,12 +465,15 @@ pub(crate) async fn settle_team_overrides(
         }
     }
     for (values, ids) in by_outcome {
-        rep::Entity::update_many()
-            .col_expr(rep::Column::FeatureOverrideValues, Expr::value(values))
-            .col_expr(rep::Column::UpdatedAt, Expr::value(now))
-            .filter(rep::Column::Id.is_in(ids))
-            .exec(conn)
-            .await?;
+        // Chunked: a team of thousands must stay under the databases' parameter limits.
+        for chunk in ids.chunks(1000) {
+            rep::Entity::update_many()
+                .col_expr(rep::Column::FeatureOverrideValues, Expr::value(values))
+                .col_expr(rep::Column::UpdatedAt, Expr::value(now))
+                .filter(rep::Column::Id.is_in(chunk.iter().copied()))
+                .exec(conn)
+                .await?;
+        }
     }
     Ok(changed)
 }

@@ -141,3 +141,52 @@ async fn moving_a_rep_to_a_team_without_the_parent_turns_its_override_off_for_go
         "reps that stayed keep their overrides"
     );
 }
+
+#[tokio::test]
+async fn the_cascade_reaches_every_rep_of_a_large_team() {
+    use admin_center::clock::Clock;
+    use sea_orm::EntityTrait;
+    let app = TestApp::new().await;
+    let (created, token) = app.signed_in_owner(PASSWORD).await;
+    let team = team_with_access(&app, &token, "Large", true).await;
+    let team_id: uuid::Uuid = team.parse().unwrap();
+    // Reps with `reports: true` overrides, inserted directly: more than one statement's worth
+    // of bound parameters on either database once each is audited.
+    let reports = 1i64 << 2;
+    let now = app.clock.now();
+    let reps: Vec<entity::rep::ActiveModel> = (0..7000)
+        .map(|i| {
+            let login = format!("bulk-rep-{i}");
+            entity::rep::ActiveModel::from(entity::rep::Model {
+                id: uuid::Uuid::now_v7(),
+                account_id: created.account.id,
+                team_id,
+                login_key: login.clone(),
+                login,
+                name: format!("Bulk {i}"),
+                email: format!("bulk{i}@example.com"),
+                screen_name: format!("Bulk {i}"),
+                password_hash: entity::SecretHash("not-a-hash".into()),
+                feature_override_mask: reports,
+                feature_override_values: reports,
+                created_at: now,
+                updated_at: now,
+            })
+        })
+        .collect();
+    for chunk in reps.chunks(1000) {
+        entity::rep::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&app.state.db)
+            .await
+            .unwrap();
+    }
+    set_access(&app, &token, &team, false).await;
+    let still_on = entity::rep::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.feature_override_values & reports != 0)
+        .count();
+    assert_eq!(still_on, 0);
+}
