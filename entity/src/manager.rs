@@ -70,7 +70,9 @@ impl Related<super::session::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// The key that makes logins unique regardless of case.
+/// The key that makes logins unique regardless of case: computed here, never by the
+/// database, so SQLite and PostgreSQL agree. Lower-casing can lengthen a login (`İ` becomes
+/// two characters), so input checks bound the key as well as the login.
 pub fn login_key(login: &str) -> String {
     login.trim().to_lowercase()
 }

@@ -7,13 +7,19 @@
 //! attempts while blocked answer `RATE_LIMITED` (429 with `Retry-After` over HTTP) without
 //! being checked or counted, so guessing cannot extend a block.
 //!
+//! The keys of an attempt are counted in order, most specific first (login and address, then
+//! address, then login alone), and counting stops at the first key that refuses: an attempt
+//! refused for its pair or its address does not count against the login, so a burst of
+//! guesses from one address cannot lock the owner out elsewhere.
+//!
 //! Keys, so that an attacker cannot lock the real owner out for long:
 //! - login and address together: 5 failures in 15 minutes block that pair for 1 minute (the
 //!   owner at another address is not affected);
 //! - login alone, from any address: 20 in 15 minutes block it for 1 minute (a distributed
 //!   guess can delay the owner by a minute at a time, never lock it out);
 //! - address alone, whatever the login: 30 in 15 minutes block it for 5 minutes. IPv6
-//!   addresses count by /64, the block one client usually holds.
+//!   addresses count by /64, the block one client usually holds; an IPv4 client seen by a
+//!   dual-stack listener (`::ffff:a.b.c.d`) counts as its IPv4 address.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::throttle_bucket::{self, Column};
@@ -61,9 +67,17 @@ fn bounded(value: &str) -> String {
     value.chars().take(128).collect()
 }
 
-/// The address as throttled: IPv6 by its /64 prefix.
+/// The longest key the `throttle_buckets.key` column holds (characters).
+const MAX_KEY_CHARS: usize = 200;
+
+/// The address as throttled: IPv4 as is (also when it arrives IPv4-mapped, `::ffff:a.b.c.d`,
+/// from a dual-stack listener), IPv6 by its /64 prefix.
 pub fn address_key(address: &str) -> String {
-    match address.parse::<std::net::IpAddr>() {
+    match address
+        .parse::<std::net::IpAddr>()
+        .map(|ip| ip.to_canonical())
+    {
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
         Ok(std::net::IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
@@ -73,8 +87,12 @@ pub fn address_key(address: &str) -> String {
 }
 
 impl Key {
+    /// A key of its own kind; a name past the column's length is cut.
     pub fn custom(name: String, policy: Policy) -> Key {
-        Key { name, policy }
+        Key {
+            name: name.chars().take(MAX_KEY_CHARS).collect(),
+            policy,
+        }
     }
 
     pub fn address(address: &str) -> Key {
@@ -84,13 +102,11 @@ impl Key {
         }
     }
 
-    /// The keys of a sign-in attempt for `login_key` from `address`.
+    /// The keys of a sign-in attempt for `login_key` from `address`, in the order they are
+    /// counted: the pair, the address, then the login alone.
     pub fn sign_in(login_key: &str, address: Option<&str>) -> Vec<Key> {
         let login = bounded(login_key);
-        let mut keys = vec![Key {
-            name: format!("login:{login}"),
-            policy: PER_LOGIN,
-        }];
+        let mut keys = Vec::with_capacity(3);
         if let Some(address) = address {
             keys.push(Key {
                 name: format!("pair:{}|{login}", address_key(address)),
@@ -98,6 +114,10 @@ impl Key {
             });
             keys.push(Key::address(address));
         }
+        keys.push(Key {
+            name: format!("login:{login}"),
+            policy: PER_LOGIN,
+        });
         keys
     }
 
@@ -113,8 +133,11 @@ fn blocked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
     }
 }
 
-/// Counts one attempt against every key, or refuses with `RATE_LIMITED` if any key is
-/// blocked or already over its limit. Call it before checking the secret.
+/// Counts one attempt against the keys in their order, or refuses with `RATE_LIMITED` if any
+/// key is blocked or already over its limit. Counting stops at the first key that refuses,
+/// so the keys after it (the login alone, last) only see attempts the earlier ones let
+/// through; each count is one atomic increment, so parallel attempts cannot slip past. Call
+/// it before checking the secret.
 pub async fn attempt(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
@@ -134,13 +157,10 @@ pub async fn attempt(
     {
         return Err(blocked(until, now));
     }
-    let mut refusal = None;
     for key in keys {
-        if let Err(err) = count(db, now, key).await? {
-            refusal.get_or_insert(err);
-        }
+        count(db, now, key).await??;
     }
-    refusal.map_or(Ok(()), Err)
+    Ok(())
 }
 
 /// One key: each step is a single statement, atomic on its own.
@@ -242,6 +262,27 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_mapped_clients_count_as_their_ipv4_address() {
+        assert_eq!(address_key("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(address_key("::ffff:cb00:710a"), "203.0.113.10");
+        assert_ne!(
+            Key::address("::ffff:203.0.113.9").name,
+            Key::address("::ffff:203.0.113.10").name,
+            "two IPv4 clients are two buckets"
+        );
+        assert_eq!(
+            Key::sign_in("jdoe", Some("::ffff:203.0.113.9"))[0].name,
+            "pair:203.0.113.9|jdoe"
+        );
+    }
+
+    #[test]
+    fn custom_keys_fit_the_column() {
+        let key = Key::custom(format!("reset:{}", "İ".repeat(300)), PER_LOGIN);
+        assert_eq!(key.name.chars().count(), MAX_KEY_CHARS);
+    }
+
+    #[test]
     fn sign_in_keys_cover_login_pair_and_address() {
         let names: Vec<String> = Key::sign_in("jdoe", Some("203.0.113.9"))
             .into_iter()
@@ -249,7 +290,8 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["login:jdoe", "pair:203.0.113.9|jdoe", "addr:203.0.113.9"]
+            ["pair:203.0.113.9|jdoe", "addr:203.0.113.9", "login:jdoe"],
+            "most specific first: the login alone is counted last"
         );
         assert_eq!(Key::sign_in(&"x".repeat(500), None)[0].name.len(), 6 + 128);
     }

@@ -21,12 +21,13 @@ impl AuditEvent {
         to_id(self.0.id)
     }
 
-    /// The manager who acted; `null` for the platform operator (CLI).
+    /// The manager who acted; `null` for the platform operator (CLI) and for anonymous
+    /// callers (a failed sign-in, a password-reset request or reset).
     async fn actor_id(&self) -> Option<ID> {
         self.0.actor_id.map(to_id)
     }
 
-    /// The actor's login at the time, or `operator`.
+    /// The actor's login at the time, `operator`, or `anonymous`.
     async fn actor_login(&self) -> &str {
         &self.0.actor_label
     }

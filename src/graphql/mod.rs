@@ -189,7 +189,32 @@ pub async fn execute(
     response
 }
 
+/// Also takes request text out of async-graphql's own messages: a syntax error prints the
+/// document's line, an invalid enum value is quoted ("does not contain the value \"…\"") and
+/// a failed coercion shows what it found ("Expected input type \"…\", found …"); any of them
+/// may hold a secret sent in the wrong place (the password of a `login` typed inline). The
+/// message keeps what is wrong and where (`locations`), never the text.
 fn ensure_code(error: &mut ServerError) {
+    const ENUM_VALUE: &str = " does not contain the value ";
+    const FOUND: &str = ", found ";
+    const PARSER_NOTE: &str = "\n  = ";
+    if error.message.starts_with(" --> ") {
+        let reason = error
+            .message
+            .rfind(PARSER_NOTE)
+            .map_or("the document does not parse", |at| {
+                &error.message[at + PARSER_NOTE.len()..]
+            });
+        error.message = format!("syntax error: {reason}");
+    } else if let Some(at) = error.message.find(ENUM_VALUE) {
+        error.message = format!("{} does not contain that value", &error.message[..at]);
+    } else if let Some(at) = error
+        .message
+        .find("Expected input type ")
+        .and_then(|start| Some(start + error.message[start..].find(FOUND)?))
+    {
+        error.message = format!("{}.", &error.message[..at]);
+    }
     let has_code = error
         .extensions
         .as_ref()

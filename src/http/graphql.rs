@@ -23,7 +23,9 @@ use crate::{
 
 /// The client address: the TCP peer, or, when configured to trust a proxy in front, the
 /// address that proxy saw: the *last* `X-Forwarded-For` entry (the proxy appends it; entries
-/// to its left come from the client and prove nothing).
+/// to its left come from the client and prove nothing). An IPv4 client seen through a
+/// dual-stack socket (`::ffff:a.b.c.d`) is its plain IPv4 address, for throttling and for the
+/// audit log alike.
 pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
     let forwarded = state
         .config
@@ -33,13 +35,33 @@ pub fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.rsplit(',').next())
-                .map(|v| v.trim().to_owned())
-                .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+                .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
         })
         .flatten();
     ClientInfo {
-        address: forwarded.or_else(|| req.peer_addr().map(|a| a.ip().to_string())),
+        address: forwarded
+            .or_else(|| req.peer_addr().map(|a| a.ip()))
+            .map(|ip| ip.to_canonical().to_string()),
     }
+}
+
+/// Whether a `Content-Type` is `application/json`: the media type compared exactly (ignoring
+/// case), then optional `; name=value` parameters (e.g. `charset=utf-8`).
+fn is_json_media_type(value: &str) -> bool {
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        && parts.all(|param| {
+            let param = param.trim();
+            param.is_empty()
+                || param.split_once('=').is_some_and(|(name, _)| {
+                    let name = name.trim();
+                    !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "!#$&-^_.+".contains(c))
+                })
+        })
 }
 
 /// Runs the auth plugin chain. Bad credentials answer 401 with `WWW-Authenticate` (RFC 6750)
@@ -156,11 +178,7 @@ pub async fn post(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
+        .is_some_and(is_json_media_type);
     if !is_json {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -287,4 +305,33 @@ pub async fn graphiql() -> HttpResponse {
                 .title("admin-center GraphiQL")
                 .finish(),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_media_type;
+
+    #[test]
+    fn only_application_json_with_optional_parameters_is_json() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;charset=UTF-8",
+            "application/json;",
+        ] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for refused in [
+            "application/jsonx",
+            "application/jsonp",
+            "application/json-patch+json",
+            "application/json5",
+            "application/json charset=utf-8",
+            "application/json; =x",
+            "text/json",
+            "",
+        ] {
+            assert!(!is_json_media_type(refused), "{refused}");
+        }
+    }
 }

@@ -17,12 +17,14 @@ use crate::{
     state::AppState,
 };
 
-/// Who did it: a manager (signed in, or proving itself with a mailed token), or the platform
-/// operator at the CLI.
+/// Who did it: a signed-in manager, the platform operator at the CLI, or an anonymous caller
+/// (a failed sign-in, a reset request, a reset with a mailed token: whoever sent it is not
+/// known to be the manager, who stays the target).
 #[derive(Clone, Debug)]
 pub enum AuditActor<'a> {
     Manager { id: Uuid, login: &'a str },
     Operator,
+    Anonymous,
 }
 
 impl<'a> AuditActor<'a> {
@@ -75,11 +77,39 @@ pub async fn record(
     now: DateTime<Utc>,
     entry: AuditEntry<'_>,
 ) -> Result<(), AppError> {
+    audit_event::Entity::insert(row(now, entry))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rows per multi-row insert: 11 parameters each stays well under SQLite's and PostgreSQL's
+/// limits on bound parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Several entries, a few hundred per statement (nothing when there are none).
+pub async fn record_all<'a>(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    entries: impl IntoIterator<Item = AuditEntry<'a>>,
+) -> Result<(), AppError> {
+    let rows: Vec<audit_event::ActiveModel> =
+        entries.into_iter().map(|entry| row(now, entry)).collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        audit_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn row(now: DateTime<Utc>, entry: AuditEntry<'_>) -> audit_event::ActiveModel {
     let (actor_id, actor_label) = match entry.actor {
         AuditActor::Manager { id, login } => (Some(id), login.to_owned()),
         AuditActor::Operator => (None, "operator".to_owned()),
+        AuditActor::Anonymous => (None, "anonymous".to_owned()),
     };
-    audit_event::Entity::insert(audit_event::ActiveModel {
+    audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         account_id: Set(entry.account_id),
         actor_id: Set(actor_id),
@@ -91,10 +121,7 @@ pub async fn record(
         after: Set(entry.after),
         client_address: Set(entry.client_address),
         created_at: Set(now),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    }
 }
 
 /// `auditEvents(action, targetId, first, after)`: the account's log, newest first. Company

@@ -245,8 +245,32 @@ impl Overrides {
             .normalized()
     }
 
+    /// The overrides as they must be stored under `defaults`: an override that is on while
+    /// the rules turn it off (its parent is off, by the team's defaults or another override)
+    /// is switched off for good, as if the company had switched it off. So the stored
+    /// overrides always say what is enforced, and turning the parent back on later does not
+    /// bring the feature back.
+    pub fn settled(self, defaults: RepFeatureSet) -> Overrides {
+        let effective = self.effective(defaults).bits();
+        Overrides {
+            mask: self.mask,
+            values: self.values & (effective | !self.mask),
+        }
+    }
+
+    /// The overridden fields whose values differ between `self` and `other`, as `{field:
+    /// value}` before and after (for the audit log).
+    pub fn diff(self, other: Overrides) -> (Value, Value) {
+        let mask = self.mask | other.mask;
+        RepFeatureSet::diff(
+            RepFeatureSet::from_bits(self.values & mask),
+            RepFeatureSet::from_bits(other.values & mask),
+        )
+    }
+
     /// Applies a patch to the effective features; every field whose effective value the patch
-    /// (or its cascade) touches becomes an override.
+    /// (or its cascade) touches becomes an override. The result is settled: every override
+    /// equals the effective value.
     pub fn apply(
         self,
         defaults: RepFeatureSet,
@@ -532,6 +556,7 @@ mod tests {
             overrides.effective(rep(&["reports"])),
             rep(&["multiSession"])
         );
+        assert_eq!(overrides.settled(rep(&["reports"])), overrides);
         // A cascade becomes an override too.
         let (overrides, effective) = none
             .apply(defaults, &[("managementCenterAccess", false)])
@@ -546,5 +571,65 @@ mod tests {
         assert_eq!(rights, ManagerRights::FIELDS);
         let features: Vec<&str> = RepFeature::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(features, RepFeatures::FIELDS);
+    }
+
+    #[test]
+    fn an_override_cut_off_by_its_parent_is_stored_off_for_good() {
+        let on = rep(&["managementCenterAccess"]);
+        let (overrides, effective) = Overrides::default()
+            .apply(on, &[("reports", true)])
+            .unwrap();
+        assert!(effective.get("reports"));
+        // The team turns access off: the override is settled off...
+        let settled = overrides.settled(RepFeatureSet::none());
+        assert_ne!(settled, overrides);
+        assert!(!RepFeatureSet::from_bits(settled.values).get("reports"));
+        assert_eq!(settled.mask, overrides.mask, "still overridden, now off");
+        // ...and stays off when access comes back.
+        assert!(!settled.effective(on).get("reports"));
+        assert_eq!(
+            overrides.diff(settled),
+            (
+                serde_json::json!({ "reports": true }),
+                serde_json::json!({ "reports": false })
+            )
+        );
+        // Settled overrides are left alone.
+        assert_eq!(settled.settled(on), settled);
+        assert_eq!(overrides.settled(on), overrides);
+    }
+
+    #[test]
+    fn a_reps_own_patch_leaves_every_override_equal_to_its_effective_value() {
+        // Start from an override left on under an off parent (as stored before the rule), then
+        // apply every one-field patch under every set of defaults.
+        let stale = Overrides {
+            mask: rep(&["reports", "exportSessionReplay"]).bits(),
+            values: rep(&["reports", "exportSessionReplay"]).bits(),
+        };
+        for defaults in (0..1 << RepFeatures::FIELDS.len()).map(RepFeatureSet::from_bits) {
+            for field in RepFeatures::FIELDS {
+                for on in [false, true] {
+                    if let Ok((overrides, effective)) = stale.apply(defaults, &[(field, on)]) {
+                        assert_eq!(overrides.settled(defaults), overrides, "{field}={on}");
+                        assert_eq!(overrides.values & overrides.mask & !effective.bits(), 0);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn settling_follows_the_rules_transitively() {
+        let all = rep(&[
+            "managementCenterAccess",
+            "sessionReplay",
+            "exportSessionReplay",
+        ]);
+        let (overrides, _) = Overrides::default()
+            .apply(all, &[("exportSessionReplay", true)])
+            .unwrap();
+        let settled = overrides.settled(rep(&["sessionReplay"]));
+        assert!(!settled.effective(all).get("exportSessionReplay"));
     }
 }

@@ -22,7 +22,8 @@ impl Owner {
     }
 }
 
-/// Claims `login` for `owner_id`, or answers `CONFLICT`.
+/// Claims `login` for `owner_id`, or answers `CONFLICT`. The login must have passed
+/// `validate::login`, so its key fits the column.
 pub async fn claim(
     conn: &impl ConnectionTrait,
     login: &str,
@@ -40,7 +41,8 @@ pub async fn claim(
         Ok(_) => Ok(()),
         Err(err) => Err(match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
-                AppError::Conflict(format!("login `{login}` is already taken"))
+                // Not quoted back: a "login" may be a password pasted into the wrong field.
+                AppError::Conflict("login is already taken".to_owned())
             }
             _ => err.into(),
         }),

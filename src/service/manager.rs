@@ -65,9 +65,14 @@ pub async fn list(
         let pattern = like_pattern(term);
         query = query.filter(
             Condition::any()
-                .add(manager::Column::LoginKey.like(&pattern))
-                .add(Expr::expr(Func::lower(Expr::col(manager::Column::Name))).like(&pattern))
-                .add(Expr::expr(Func::lower(Expr::col(manager::Column::Email))).like(&pattern)),
+                .add(manager::Column::LoginKey.like(pattern.clone()))
+                .add(
+                    Expr::expr(Func::lower(Expr::col(manager::Column::Name))).like(pattern.clone()),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(manager::Column::Email)))
+                        .like(pattern.clone()),
+                ),
         );
     }
     paging::fetch(

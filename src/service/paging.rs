@@ -4,7 +4,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    QuerySelect, Select, sea_query::LikeExpr,
 };
 use uuid::Uuid;
 
@@ -215,15 +215,20 @@ pub fn decode_cursor(name: &str, cursor: &str) -> Result<Uuid, AppError> {
         .ok_or_else(|| AppError::bad_input(format!("{name} is not a cursor from this API")))
 }
 
-/// `%term%` for a case-insensitive LIKE, with LIKE's wildcards in the term taken literally.
-pub fn like_pattern(term: &str) -> String {
+/// The escape character of [`like_pattern`], declared on the `LIKE` itself: SQLite has no
+/// default escape character, so without `ESCAPE` its `\_` would be a backslash and a wildcard.
+const LIKE_ESCAPE: char = '\\';
+
+/// `LIKE '%term%' ESCAPE '\'` for a case-insensitive search (compare with a lower-cased
+/// column), with LIKE's wildcards `%` and `_` in the term taken literally on every database.
+pub fn like_pattern(term: &str) -> LikeExpr {
     let escaped = term
         .trim()
         .to_lowercase()
-        .replace('\\', "\\\\")
+        .replace(LIKE_ESCAPE, "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    format!("%{escaped}%")
+    LikeExpr::new(format!("%{escaped}%")).escape(LIKE_ESCAPE)
 }
 
 #[cfg(test)]
@@ -258,6 +263,9 @@ mod tests {
 
     #[test]
     fn like_wildcards_are_literal() {
-        assert_eq!(like_pattern(" 50%_Off "), "%50\\%\\_off%");
+        assert_eq!(
+            format!("{:?}", like_pattern(" 50%_Off ")),
+            format!("{:?}", LikeExpr::new("%50\\%\\_off%").escape('\\'))
+        );
     }
 }

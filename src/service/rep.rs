@@ -53,9 +53,9 @@ pub async fn list(
         let pattern = like_pattern(term);
         query = query.filter(
             Condition::any()
-                .add(rep::Column::LoginKey.like(&pattern))
-                .add(Expr::expr(Func::lower(Expr::col(rep::Column::Name))).like(&pattern))
-                .add(Expr::expr(Func::lower(Expr::col(rep::Column::Email))).like(&pattern)),
+                .add(rep::Column::LoginKey.like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(rep::Column::Name))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(rep::Column::Email))).like(pattern.clone())),
         );
     }
     paging::fetch(&state.db, query, rep::Column::Id, page, Order::OldestFirst).await
@@ -345,6 +345,15 @@ pub async fn update(
         before.insert("teamId".into(), json!(current.team_id));
         after.insert("teamId".into(), json!(new_team));
         active.team_id = Set(new_team);
+        // Overrides the new team's defaults cut off are switched off for good.
+        let overrides = overrides_of(&current);
+        let settled = overrides.settled(RepFeatureSet::from_bits(target.rep_defaults));
+        if settled != overrides {
+            let (b, a) = overrides.diff(settled);
+            before.insert("featureOverrides".into(), b);
+            after.insert("featureOverrides".into(), a);
+            active.feature_override_values = Set(settled.values);
+        }
     }
     if let Some(portal_ids) = input.portal_ids {
         let mut wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
@@ -413,6 +422,58 @@ pub async fn set_password(
     .await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+fn overrides_of(rep: &rep::Model) -> Overrides {
+    Overrides {
+        mask: rep.feature_override_mask,
+        values: rep.feature_override_values,
+    }
+}
+
+/// After a team's `repDefaults` changed to `defaults`: every rep of the team with an override
+/// that is on while the rules now turn it off gets it switched off for good (one read of the
+/// team's reps that have overrides on, one update per distinct outcome and 1,000 reps). Returns each changed
+/// rep with its overrides before and after, for the audit log.
+pub(crate) async fn settle_team_overrides(
+    conn: &impl ConnectionTrait,
+    team_id: Uuid,
+    defaults: RepFeatureSet,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(Uuid, Value, Value)>, AppError> {
+    let rows: Vec<(Uuid, i64, i64)> = rep::Entity::find()
+        .select_only()
+        .column(rep::Column::Id)
+        .column(rep::Column::FeatureOverrideMask)
+        .column(rep::Column::FeatureOverrideValues)
+        .filter(rep::Column::TeamId.eq(team_id))
+        .filter(rep::Column::FeatureOverrideValues.ne(0))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut by_outcome: std::collections::BTreeMap<i64, Vec<Uuid>> = Default::default();
+    let mut changed = Vec::new();
+    for (id, mask, values) in rows {
+        let overrides = Overrides { mask, values };
+        let settled = overrides.settled(defaults);
+        if settled != overrides {
+            by_outcome.entry(settled.values).or_default().push(id);
+            let (before, after) = overrides.diff(settled);
+            changed.push((id, before, after));
+        }
+    }
+    for (values, ids) in by_outcome {
+        // Chunked: a team of thousands must stay under the databases' parameter limits.
+        for chunk in ids.chunks(1000) {
+            rep::Entity::update_many()
+                .col_expr(rep::Column::FeatureOverrideValues, Expr::value(values))
+                .col_expr(rep::Column::UpdatedAt, Expr::value(now))
+                .filter(rep::Column::Id.is_in(chunk.iter().copied()))
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(changed)
 }
 
 /// `updateRepFeatures`: a patch on the rep's effective features (dependency rules apply).

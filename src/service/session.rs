@@ -250,17 +250,31 @@ async fn revoke_all_sessions(
     Ok(())
 }
 
+/// An entry about `manager` by the manager itself (signed in, or signing in successfully).
 fn audit_entry<'a>(
     manager: &'a manager::Model,
     action: &'static str,
     client: &ClientInfo,
 ) -> AuditEntry<'a> {
     AuditEntry {
-        account_id: manager.account_id,
         actor: AuditActor::Manager {
             id: manager.id,
             login: &manager.login,
         },
+        ..anonymous_entry(manager, action, client)
+    }
+}
+
+/// An entry about `manager` by an anonymous caller: a failed sign-in or a password reset is
+/// not proof that the manager did it.
+fn anonymous_entry<'a>(
+    manager: &manager::Model,
+    action: &'static str,
+    client: &ClientInfo,
+) -> AuditEntry<'a> {
+    AuditEntry {
+        account_id: manager.account_id,
+        actor: AuditActor::Anonymous,
         action,
         target_type: "manager",
         target_id: Some(manager.id),
@@ -298,7 +312,7 @@ pub async fn login(
                 // for would tell them apart by timing.
                 let (db, client) = (state.db.clone(), client.clone());
                 tokio::spawn(async move {
-                    let entry = audit_entry(&known, "loginFailed", &client);
+                    let entry = anonymous_entry(&known, "loginFailed", &client);
                     if let Err(err) = audit::record(&db, now, entry).await {
                         tracing::error!(error = %err, "could not audit a failed sign-in");
                     }
@@ -499,7 +513,7 @@ async fn send_reset_mail(
     audit::record(
         &txn,
         now,
-        audit_entry(&manager, "requestPasswordReset", client),
+        anonymous_entry(&manager, "requestPasswordReset", client),
     )
     .await?;
     txn.commit().await?;
@@ -568,7 +582,12 @@ pub async fn reset_password(
     active.updated_at = Set(now);
     active.update(&txn).await?;
     revoke_all_sessions(&txn, manager.id, now).await?;
-    audit::record(&txn, now, audit_entry(&manager, "resetPassword", client)).await?;
+    audit::record(
+        &txn,
+        now,
+        anonymous_entry(&manager, "resetPassword", client),
+    )
+    .await?;
     txn.commit().await?;
     Ok(manager.id)
 }

@@ -452,6 +452,19 @@ pub async fn update_set(
         audit::entry(actor, client, TARGET, action, id, Some(before), Some(after)),
     )
     .await?;
+    if let TeamSet::RepDefaults = which {
+        // The cascade reaches the reps' own overrides too: off for good (README, Rep features).
+        let defaults = RepFeatureSet::from_bits(updated.rep_defaults);
+        let settled = crate::service::rep::settle_team_overrides(&txn, id, defaults, now).await?;
+        audit::record_all(
+            &txn,
+            now,
+            settled.into_iter().map(|(rep_id, b, a)| {
+                audit::entry(actor, client, "rep", action, rep_id, Some(b), Some(a))
+            }),
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }

@@ -9,14 +9,18 @@
 mod harness;
 
 mod account;
+mod audit_actor;
 mod authz;
 mod cli;
 mod concurrency;
 mod graphql_http;
 mod health;
+mod input;
 mod mail;
 mod organization;
 mod paging;
+mod rep_overrides;
 mod reps;
 mod schema;
 mod signin;
+mod throttling;
