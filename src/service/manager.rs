@@ -12,10 +12,10 @@ use entity::{
 use sea_orm::{
     ActiveEnum, ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     sea_query::{Expr, ExprTrait, Func},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use uuid::Uuid;
 
 use crate::{
@@ -23,9 +23,9 @@ use crate::{
     error::AppError,
     service::{
         access::{self, Access},
-        audit,
+        change::{Change, Diff},
         features::{Patch, RepFeatureSet, RightSet},
-        logins,
+        links, logins,
         paging::{self, Order, Page, PageArgs, like_pattern},
         validate,
     },
@@ -157,7 +157,9 @@ pub async fn create(
     let email = validate::email(&input.email)?;
     password::check_policy(&input.password, &login, &name)?;
     let password_hash = state.hasher.hash(input.password).await?;
-    let now = state.clock.now();
+    // The hash is computed before the change begins: writers do not wait for it.
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
     let model = manager::Model {
         id: Uuid::now_v7(),
         account_id: actor.account_id,
@@ -176,19 +178,14 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    logins::claim(&txn, &model.login, logins::Owner::Manager, model.id).await?;
+    logins::claim(change.txn(), &model.login, logins::Owner::Manager, model.id).await?;
     manager::Entity::insert(manager::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(change.txn())
         .await?;
     let after = json!({ "kind": kind.to_value(), "login": model.login, "name": model.name, "email": model.email });
-    audit::record(
-        &txn,
-        now,
-        audit::entry(actor, client, TARGET, action, model.id, None, Some(after)),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .commit(TARGET, action, model.id, None, Some(after))
+        .await?;
     Ok(model)
 }
 
@@ -217,50 +214,35 @@ pub async fn update(
         .map(|n| validate::name("name", n, 200))
         .transpose()?;
     let email = patch.email.as_deref().map(validate::email).transpose()?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let current = find_in_account(&txn, actor, id).await?;
-    let mut before = Map::new();
-    let mut after = Map::new();
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
+    let current = find_in_account(change.txn(), actor, id).await?;
+    let mut diff = Diff::default();
     let mut active: manager::ActiveModel = current.clone().into();
     if let Some(login) = login.filter(|l| *l != current.login) {
-        logins::rename(&txn, &login, logins::Owner::Manager, id).await?;
-        before.insert("login".into(), json!(current.login));
-        after.insert("login".into(), json!(login));
+        logins::rename(change.txn(), &login, logins::Owner::Manager, id).await?;
+        diff.set("login", &current.login, &login);
         active.login_key = Set(manager::login_key(&login));
         active.login = Set(login);
     }
     if let Some(name) = name.filter(|n| *n != current.name) {
-        before.insert("name".into(), json!(current.name));
-        after.insert("name".into(), json!(name));
+        diff.set("name", &current.name, &name);
         active.name = Set(name);
     }
     if let Some(email) = email.filter(|e| *e != current.email) {
-        before.insert("email".into(), json!(current.email));
-        after.insert("email".into(), json!(email));
+        diff.set("email", &current.email, &email);
         active.email = Set(email);
         active.email_validated = Set(false);
     }
-    if after.is_empty() {
+    if diff.is_empty() {
         return Ok(current);
     }
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "updateManager",
-            id,
-            Some(Value::Object(before)),
-            Some(Value::Object(after)),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = active.update(change.txn()).await?;
+    let (before, after) = diff.into_values();
+    change
+        .commit(TARGET, "updateManager", id, before, after)
+        .await?;
     Ok(updated)
 }
 
@@ -273,14 +255,13 @@ pub async fn delete(
 ) -> Result<Uuid, AppError> {
     let actor = caller.actor()?;
     access::company_only(actor)?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let target = find_in_account(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let target = find_in_account(change.txn(), actor, id).await?;
     if target.kind == ManagerKind::Company {
         let companies = manager::Entity::find()
             .filter(manager::Column::AccountId.eq(actor.account_id))
             .filter(manager::Column::Kind.eq(ManagerKind::Company))
-            .count(&txn)
+            .count(change.txn())
             .await?;
         if companies <= 1 {
             return Err(AppError::Conflict(
@@ -288,25 +269,13 @@ pub async fn delete(
             ));
         }
     }
-    logins::release(&txn, id).await?;
-    manager::Entity::delete_by_id(id).exec(&txn).await?;
+    logins::release(change.txn(), id).await?;
+    manager::Entity::delete_by_id(id).exec(change.txn()).await?;
     let before =
         json!({ "kind": target.kind.to_value(), "login": target.login, "name": target.name });
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "deleteManager",
-            id,
-            Some(before),
-            None,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .commit(TARGET, "deleteManager", id, Some(before), None)
+        .await?;
     Ok(id)
 }
 
@@ -330,9 +299,9 @@ pub async fn update_set(
 ) -> Result<manager::Model, AppError> {
     let actor = caller.actor()?;
     access::company_only(actor)?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let current = find_in_account(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
+    let current = find_in_account(change.txn(), actor, id).await?;
     if current.kind != ManagerKind::Team {
         return Err(AppError::bad_input(
             "rights and rep controls are set on team managers only",
@@ -355,14 +324,10 @@ pub async fn update_set(
         return Ok(current);
     }
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(actor, client, TARGET, action, id, Some(before), Some(after)),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = active.update(change.txn()).await?;
+    change
+        .commit(TARGET, action, id, Some(before), Some(after))
+        .await?;
     Ok(updated)
 }
 
@@ -377,9 +342,8 @@ pub async fn set_teams(
     let actor = caller.actor()?;
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = team_ids.into_iter().collect();
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let target = find_in_account(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let target = find_in_account(change.txn(), actor, id).await?;
     if target.kind != ManagerKind::Team {
         return Err(AppError::bad_input(
             "only team managers are assigned to teams",
@@ -388,45 +352,25 @@ pub async fn set_teams(
     let found = team::Entity::find()
         .filter(team::Column::AccountId.eq(actor.account_id))
         .filter(team::Column::Id.is_in(wanted.iter().copied()))
-        .count(&txn)
+        .count(change.txn())
         .await?;
     if found != wanted.len() as u64 {
         return Err(AppError::NotFound("team"));
     }
-    let before: BTreeSet<Uuid> = access::assigned_teams(&txn, id)
-        .await?
-        .into_iter()
-        .collect();
+    let before = links::linked::<manager_team::Entity>(change.txn(), id).await?;
     if before == wanted {
         return Ok(target);
     }
-    manager_team::Entity::delete_many()
-        .filter(manager_team::Column::ManagerId.eq(id))
-        .exec(&txn)
-        .await?;
-    if !wanted.is_empty() {
-        manager_team::Entity::insert_many(wanted.iter().map(|team_id| manager_team::ActiveModel {
-            manager_id: Set(id),
-            team_id: Set(*team_id),
-        }))
-        .exec_without_returning(&txn)
-        .await?;
-    }
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
+    links::replace::<manager_team::Entity>(change.txn(), id, &wanted).await?;
+    change
+        .commit(
             TARGET,
             "setManagerTeams",
             id,
             Some(json!({ "teamIds": before })),
             Some(json!({ "teamIds": wanted })),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+        )
+        .await?;
     Ok(target)
 }
 
@@ -442,9 +386,8 @@ pub async fn set_portals(
     let actor = caller.actor()?;
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let target = find_in_account(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let target = find_in_account(change.txn(), actor, id).await?;
     if target.kind != ManagerKind::Team {
         return Err(AppError::bad_input(
             "only team managers are assigned to portals",
@@ -453,52 +396,25 @@ pub async fn set_portals(
     let found = portal::Entity::find()
         .filter(portal::Column::AccountId.eq(actor.account_id))
         .filter(portal::Column::Id.is_in(wanted.iter().copied()))
-        .count(&txn)
+        .count(change.txn())
         .await?;
     if found != wanted.len() as u64 {
         return Err(AppError::NotFound("portal"));
     }
-    let before: BTreeSet<Uuid> = manager_portal::Entity::find()
-        .select_only()
-        .column(manager_portal::Column::PortalId)
-        .filter(manager_portal::Column::ManagerId.eq(id))
-        .into_tuple::<Uuid>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .collect();
+    let before = links::linked::<manager_portal::Entity>(change.txn(), id).await?;
     if before == wanted {
         return Ok(target);
     }
-    manager_portal::Entity::delete_many()
-        .filter(manager_portal::Column::ManagerId.eq(id))
-        .exec(&txn)
-        .await?;
-    if !wanted.is_empty() {
-        manager_portal::Entity::insert_many(wanted.iter().map(|portal_id| {
-            manager_portal::ActiveModel {
-                manager_id: Set(id),
-                portal_id: Set(*portal_id),
-            }
-        }))
-        .exec_without_returning(&txn)
-        .await?;
-    }
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
+    links::replace::<manager_portal::Entity>(change.txn(), id, &wanted).await?;
+    change
+        .commit(
             TARGET,
             "setManagerPortals",
             id,
             Some(json!({ "portalIds": before })),
             Some(json!({ "portalIds": wanted })),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+        )
+        .await?;
     Ok(target)
 }
 
@@ -523,15 +439,14 @@ pub async fn update_login_settings(
     if actor.kind != ManagerKind::Company {
         return Err(AppError::Forbidden);
     }
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
     let current = manager::Entity::find_by_id(id)
         .filter(manager::Column::AccountId.eq(actor.account_id))
-        .one(&txn)
+        .one(change.txn())
         .await?
         .ok_or(AppError::NotFound("manager"))?;
-    let mut before = Map::new();
-    let mut after = Map::new();
+    let mut diff = Diff::default();
     let mut active: manager::ActiveModel = current.clone().into();
     let fields = [
         (
@@ -554,33 +469,21 @@ pub async fn update_login_settings(
         let Some(new) = new.filter(|new| *new != old) else {
             continue;
         };
-        before.insert(name.into(), Value::Bool(old));
-        after.insert(name.into(), Value::Bool(new));
+        diff.set(name, old, new);
         match name {
             "forcePasswordChange" => active.force_password_change = Set(new),
             "userInitiatedPasswordReset" => active.user_initiated_password_reset = Set(new),
             _ => active.force_validation_prompt = Set(new),
         }
     }
-    if after.is_empty() {
+    if diff.is_empty() {
         return Ok(current);
     }
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "updateManagerLoginSettings",
-            id,
-            Some(Value::Object(before)),
-            Some(Value::Object(after)),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = active.update(change.txn()).await?;
+    let (before, after) = diff.into_values();
+    change
+        .commit(TARGET, "updateManagerLoginSettings", id, before, after)
+        .await?;
     Ok(updated)
 }

@@ -15,7 +15,7 @@ use crate::{
     error::AppError,
     service::{
         access::{self, Access},
-        audit,
+        change::Change,
         paging::{self, Order, Page, PageArgs},
         validate,
     },
@@ -84,10 +84,10 @@ pub async fn create(
     let actor = caller.actor()?;
     access::provisioner(actor)?;
     let name = validate::name("name", name, 200)?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
     if let Some(parent) = parent_id {
-        let parent = visible(&txn, actor, parent).await?;
+        let parent = visible(change.txn(), actor, parent).await?;
         if parent.parent_id.is_some() {
             return Err(AppError::bad_input(
                 "parentId must be a portal: sub-portals have no sub-portals",
@@ -103,7 +103,7 @@ pub async fn create(
         updated_at: now,
     };
     portal::Entity::insert(portal::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(change.txn())
         .await?;
     let mut after = json!({ "name": model.name, "parentId": parent_id });
     if parent_id.is_none() {
@@ -113,25 +113,13 @@ pub async fn create(
             ..model.clone()
         };
         portal::Entity::insert(portal::ActiveModel::from(first.clone()))
-            .exec_without_returning(&txn)
+            .exec_without_returning(change.txn())
             .await?;
         after["firstSubportalId"] = json!(first.id);
     }
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "createPortal",
-            model.id,
-            None,
-            Some(after),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .commit(TARGET, "createPortal", model.id, None, Some(after))
+        .await?;
     Ok(model)
 }
 
@@ -146,9 +134,9 @@ pub async fn update(
 ) -> Result<portal::Model, AppError> {
     let actor = caller.actor()?;
     access::provisioner(actor)?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let current = visible(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
+    let current = visible(change.txn(), actor, id).await?;
     if parent_id.is_some_and(|p| p != current.parent_id) {
         return Err(AppError::bad_input(
             "a portal cannot change parent: create the sub-portal under the other portal",
@@ -163,22 +151,16 @@ pub async fn update(
     let mut active: portal::ActiveModel = current.clone().into();
     active.name = Set(name.clone());
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
+    let updated = active.update(change.txn()).await?;
+    change
+        .commit(
             TARGET,
             "updatePortal",
             id,
             Some(json!({ "name": current.name })),
             Some(json!({ "name": name })),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+        )
+        .await?;
     Ok(updated)
 }
 
@@ -193,9 +175,8 @@ pub async fn delete(
 ) -> Result<Uuid, AppError> {
     let actor = caller.actor()?;
     access::provisioner(actor)?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let current = visible(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let current = visible(change.txn(), actor, id).await?;
     let mut ids = vec![id];
     match current.parent_id {
         None => {
@@ -204,14 +185,14 @@ pub async fn delete(
                 .column(portal::Column::Id)
                 .filter(portal::Column::ParentId.eq(id))
                 .into_tuple()
-                .all(&txn)
+                .all(change.txn())
                 .await?;
             ids.extend(children);
         }
         Some(parent) => {
             let siblings = portal::Entity::find()
                 .filter(portal::Column::ParentId.eq(parent))
-                .count(&txn)
+                .count(change.txn())
                 .await?;
             if siblings <= 1 {
                 return Err(AppError::Conflict(
@@ -222,15 +203,15 @@ pub async fn delete(
     }
     let teams = team::Entity::find()
         .filter(team::Column::PortalId.is_in(ids.clone()))
-        .count(&txn)
+        .count(change.txn())
         .await?
         + team_subportal::Entity::find()
             .filter(team_subportal::Column::PortalId.is_in(ids.clone()))
-            .count(&txn)
+            .count(change.txn())
             .await?;
     let reps = rep_portal::Entity::find()
         .filter(rep_portal::Column::PortalId.is_in(ids.clone()))
-        .count(&txn)
+        .count(change.txn())
         .await?;
     if teams > 0 || reps > 0 {
         return Err(AppError::Conflict(
@@ -243,23 +224,17 @@ pub async fn delete(
                 .add(portal::Column::Id.is_in(ids.clone()))
                 .add(portal::Column::ParentId.is_not_null()),
         )
-        .exec(&txn)
+        .exec(change.txn())
         .await?;
-    portal::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
+    portal::Entity::delete_by_id(id).exec(change.txn()).await?;
+    change
+        .commit(
             TARGET,
             "deletePortal",
             id,
             Some(json!({ "name": current.name, "parentId": current.parent_id })),
             None,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+        )
+        .await?;
     Ok(id)
 }

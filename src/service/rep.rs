@@ -12,7 +12,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, Func},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
@@ -20,10 +20,10 @@ use crate::{
     error::AppError,
     service::{
         access::{self, Access},
-        audit,
+        change::{Change, Diff},
         features::Right,
         features::{Overrides, Patch, RepFeatureSet},
-        logins,
+        links, logins,
         paging::{self, Order, Page, PageArgs, like_pattern},
         validate,
     },
@@ -129,38 +129,6 @@ async fn check_capacity(conn: &impl ConnectionTrait, team: &team::Model) -> Resu
     Ok(())
 }
 
-async fn replace_portals(
-    conn: &impl ConnectionTrait,
-    rep_id: Uuid,
-    ids: &BTreeSet<Uuid>,
-) -> Result<(), AppError> {
-    rep_portal::Entity::delete_many()
-        .filter(rep_portal::Column::RepId.eq(rep_id))
-        .exec(conn)
-        .await?;
-    if !ids.is_empty() {
-        rep_portal::Entity::insert_many(ids.iter().map(|portal_id| rep_portal::ActiveModel {
-            rep_id: Set(rep_id),
-            portal_id: Set(*portal_id),
-        }))
-        .exec_without_returning(conn)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn portals_of(conn: &impl ConnectionTrait, rep_id: Uuid) -> Result<BTreeSet<Uuid>, AppError> {
-    Ok(rep_portal::Entity::find()
-        .select_only()
-        .column(rep_portal::Column::PortalId)
-        .filter(rep_portal::Column::RepId.eq(rep_id))
-        .into_tuple::<Uuid>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .collect())
-}
-
 /// What `createRep` takes (all but `portalIds` required) and `updateRep` patches. `Debug`
 /// leaves the password out.
 #[derive(Clone, Default)]
@@ -214,15 +182,15 @@ pub async fn create(
     password::check_policy(&password, &login, &name)?;
     let portal_ids: BTreeSet<Uuid> = input.portal_ids.unwrap_or_default().into_iter().collect();
     let password_hash = state.hasher.hash(password).await?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
     // Read under the account's write lock: the team may be gone or its cap changed by now.
     let team = team::Entity::find_by_id(team_id)
-        .one(&txn)
+        .one(change.txn())
         .await?
         .ok_or(AppError::NotFound("team"))?;
-    check_portals(&txn, actor, &portal_ids).await?;
-    check_capacity(&txn, &team).await?;
+    check_portals(change.txn(), actor, &portal_ids).await?;
+    check_capacity(change.txn(), &team).await?;
     let model = rep::Model {
         id: Uuid::now_v7(),
         account_id: actor.account_id,
@@ -238,30 +206,18 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    logins::claim(&txn, &model.login, logins::Owner::Rep, model.id).await?;
+    logins::claim(change.txn(), &model.login, logins::Owner::Rep, model.id).await?;
     rep::Entity::insert(rep::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(change.txn())
         .await?;
-    replace_portals(&txn, model.id, &portal_ids).await?;
+    links::replace::<rep_portal::Entity>(change.txn(), model.id, &portal_ids).await?;
     let after = json!({
         "login": model.login, "name": model.name, "email": model.email,
         "screenName": model.screen_name, "teamId": team_id, "portalIds": portal_ids,
     });
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "createRep",
-            model.id,
-            None,
-            Some(after),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .commit(TARGET, "createRep", model.id, None, Some(after))
+        .await?;
     Ok(model)
 }
 
@@ -281,9 +237,9 @@ pub async fn update(
             "set a rep's password with setRepPassword",
         ));
     }
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let (current, team) = visible(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
+    let (current, team) = visible(change.txn(), actor, id).await?;
     // Permission first, from the fields the patch names: a caller who may not change them
     // learns nothing about their values.
     if input.login.is_some()
@@ -291,13 +247,12 @@ pub async fn update(
         || input.email.is_some()
         || input.screen_name.is_some()
     {
-        access::require_right(&txn, actor, &team, Right::ChangeRepNameLogin).await?;
+        access::require_right(change.txn(), actor, &team, Right::ChangeRepNameLogin).await?;
     }
     if input.portal_ids.is_some() || input.team_id.is_some_and(|t| t != current.team_id) {
-        access::require_right(&txn, actor, &team, Right::AddDeleteReps).await?;
+        access::require_right(change.txn(), actor, &team, Right::AddDeleteReps).await?;
     }
-    let mut before = Map::new();
-    let mut after = Map::new();
+    let mut diff = Diff::default();
     let mut active: rep::ActiveModel = current.clone().into();
     if let Some(login) = input
         .login
@@ -306,9 +261,8 @@ pub async fn update(
         .transpose()?
         .filter(|l| *l != current.login)
     {
-        logins::rename(&txn, &login, logins::Owner::Rep, id).await?;
-        before.insert("login".into(), json!(current.login));
-        after.insert("login".into(), json!(login));
+        logins::rename(change.txn(), &login, logins::Owner::Rep, id).await?;
+        diff.set("login", &current.login, &login);
         active.login_key = Set(entity::manager::login_key(&login));
         active.login = Set(login);
     }
@@ -330,8 +284,7 @@ pub async fn update(
         if value == old {
             continue;
         }
-        before.insert(field.into(), json!(old));
-        after.insert(field.into(), json!(value));
+        diff.set(field, old, &value);
         match field {
             "name" => active.name = Set(value),
             "email" => active.email = Set(value),
@@ -339,58 +292,44 @@ pub async fn update(
         }
     }
     if let Some(new_team) = input.team_id.filter(|t| *t != current.team_id) {
-        let target = access::visible_team(&txn, actor, new_team).await?;
-        access::require_right(&txn, actor, &target, Right::AddDeleteReps).await?;
-        check_capacity(&txn, &target).await?;
-        before.insert("teamId".into(), json!(current.team_id));
-        after.insert("teamId".into(), json!(new_team));
+        let target = access::visible_team(change.txn(), actor, new_team).await?;
+        access::require_right(change.txn(), actor, &target, Right::AddDeleteReps).await?;
+        check_capacity(change.txn(), &target).await?;
+        diff.set("teamId", current.team_id, new_team);
         active.team_id = Set(new_team);
         // Overrides the new team's defaults cut off are switched off for good.
         let overrides = overrides_of(&current);
         let settled = overrides.settled(RepFeatureSet::from_bits(target.rep_defaults));
         if settled != overrides {
             let (b, a) = overrides.diff(settled);
-            before.insert("featureOverrides".into(), b);
-            after.insert("featureOverrides".into(), a);
+            diff.set("featureOverrides", b, a);
             active.feature_override_values = Set(settled.values);
         }
     }
     if let Some(portal_ids) = input.portal_ids {
         let mut wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
-        let old = portals_of(&txn, id).await?;
-        check_portals(&txn, actor, &wanted).await?;
+        let old = links::linked::<rep_portal::Entity>(change.txn(), id).await?;
+        check_portals(change.txn(), actor, &wanted).await?;
         // `portalIds` speaks of the portals the caller sees: the rep's other portals (a team
         // manager's unassigned ones) stay as they are rather than being dropped unseen.
         if actor.kind == ManagerKind::Team {
-            let assigned = access::assigned_portals(&txn, actor.manager_id).await?;
+            let assigned = access::assigned_portals(change.txn(), actor.manager_id).await?;
             wanted.extend(old.iter().filter(|p| !assigned.contains(p)));
         }
         if wanted != old {
-            replace_portals(&txn, id, &wanted).await?;
-            before.insert("portalIds".into(), json!(old));
-            after.insert("portalIds".into(), json!(wanted));
+            links::replace::<rep_portal::Entity>(change.txn(), id, &wanted).await?;
+            diff.set("portalIds", &old, &wanted);
         }
     }
-    if after.is_empty() {
+    if diff.is_empty() {
         return Ok(current);
     }
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "updateRep",
-            id,
-            Some(Value::Object(before)),
-            Some(Value::Object(after)),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = active.update(change.txn()).await?;
+    let (before, after) = diff.into_values();
+    change
+        .commit(TARGET, "updateRep", id, before, after)
+        .await?;
     Ok(updated)
 }
 
@@ -408,19 +347,15 @@ pub async fn set_password(
     access::require_right(&state.db, actor, &team, Right::ChangeRepPassword).await?;
     password::check_policy(&new_password, &current.login, &current.name)?;
     let hash = state.hasher.hash(new_password).await?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
     let mut active: rep::ActiveModel = current.into();
     active.password_hash = Set(hash);
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(actor, client, TARGET, "setRepPassword", id, None, None),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = active.update(change.txn()).await?;
+    change
+        .commit(TARGET, "setRepPassword", id, None, None)
+        .await?;
     Ok(updated)
 }
 
@@ -487,9 +422,9 @@ pub async fn update_features(
     patch: Patch,
 ) -> Result<rep::Model, AppError> {
     let actor = caller.actor()?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let (current, team) = visible(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
+    let (current, team) = visible(change.txn(), actor, id).await?;
     let defaults = RepFeatureSet::from_bits(team.rep_defaults);
     let overrides = Overrides {
         mask: current.feature_override_mask,
@@ -497,7 +432,7 @@ pub async fn update_features(
     };
     let before = overrides.effective(defaults);
     let (new_overrides, after) = overrides.apply(defaults, &patch)?;
-    let controls = access::rep_controls(&txn, actor, &team).await?;
+    let controls = access::rep_controls(change.txn(), actor, &team).await?;
     let mut touched: Vec<String> = RepFeatureSet::from_bits(before.bits() ^ after.bits())
         .iter()
         .filter(|(_, changed)| *changed)
@@ -517,23 +452,11 @@ pub async fn update_features(
     active.feature_override_mask = Set(new_overrides.mask);
     active.feature_override_values = Set(new_overrides.values);
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
+    let updated = active.update(change.txn()).await?;
     let (b, a) = RepFeatureSet::diff(before, after);
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "updateRepFeatures",
-            id,
-            Some(b),
-            Some(a),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .commit(TARGET, "updateRepFeatures", id, Some(b), Some(a))
+        .await?;
     Ok(updated)
 }
 
@@ -545,19 +468,14 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<Uuid, AppError> {
     let actor = caller.actor()?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let (current, team) = visible(&txn, actor, id).await?;
-    access::require_right(&txn, actor, &team, Right::AddDeleteReps).await?;
-    logins::release(&txn, id).await?;
-    rep::Entity::delete_by_id(id).exec(&txn).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let (current, team) = visible(change.txn(), actor, id).await?;
+    access::require_right(change.txn(), actor, &team, Right::AddDeleteReps).await?;
+    logins::release(change.txn(), id).await?;
+    rep::Entity::delete_by_id(id).exec(change.txn()).await?;
     let before = json!({ "login": current.login, "name": current.name, "teamId": current.team_id });
-    audit::record(
-        &txn,
-        now,
-        audit::entry(actor, client, TARGET, "deleteRep", id, Some(before), None),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .commit(TARGET, "deleteRep", id, Some(before), None)
+        .await?;
     Ok(id)
 }

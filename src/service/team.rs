@@ -6,7 +6,7 @@
 //! of them with `addDeleteSubteams` on that parent; team settings are for company and API
 //! managers, `managerFeatures` for company managers only.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use entity::{manager::ManagerKind, manager_team, portal, rep, team, team_subportal};
 use sea_orm::{
@@ -15,7 +15,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, Func},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use uuid::Uuid;
 
 use crate::{
@@ -24,8 +24,10 @@ use crate::{
     service::{
         access::{self, Access},
         audit,
+        change::{Change, Diff},
         features::Right,
         features::{Patch, RepFeatureSet, RightSet},
+        links,
         paging::{self, Order, Page, PageArgs, like_pattern},
         validate,
     },
@@ -80,7 +82,7 @@ async fn check_portals(
     conn: &impl ConnectionTrait,
     account_id: Uuid,
     portal_id: Option<Uuid>,
-    subportal_ids: &[Uuid],
+    subportal_ids: &BTreeSet<Uuid>,
 ) -> Result<(), AppError> {
     if let Some(portal_id) = portal_id {
         let portal = portal::Entity::find_by_id(portal_id)
@@ -100,40 +102,16 @@ async fn check_portals(
     let Some(portal_id) = portal_id else {
         return Err(AppError::bad_input("subportalIds need a portalId"));
     };
-    let unique: HashSet<Uuid> = subportal_ids.iter().copied().collect();
     let found = portal::Entity::find()
         .filter(portal::Column::AccountId.eq(account_id))
         .filter(portal::Column::ParentId.eq(portal_id))
-        .filter(portal::Column::Id.is_in(unique.iter().copied()))
+        .filter(portal::Column::Id.is_in(subportal_ids.iter().copied()))
         .count(conn)
         .await?;
-    if found != unique.len() as u64 {
+    if found != subportal_ids.len() as u64 {
         return Err(AppError::bad_input(
             "subportalIds must be sub-portals of the team's portal",
         ));
-    }
-    Ok(())
-}
-
-async fn replace_subportals(
-    conn: &impl ConnectionTrait,
-    team_id: Uuid,
-    subportal_ids: &[Uuid],
-) -> Result<(), AppError> {
-    team_subportal::Entity::delete_many()
-        .filter(team_subportal::Column::TeamId.eq(team_id))
-        .exec(conn)
-        .await?;
-    let unique: HashSet<Uuid> = subportal_ids.iter().copied().collect();
-    if !unique.is_empty() {
-        team_subportal::Entity::insert_many(unique.into_iter().map(|portal_id| {
-            team_subportal::ActiveModel {
-                team_id: Set(team_id),
-                portal_id: Set(portal_id),
-            }
-        }))
-        .exec_without_returning(conn)
-        .await?;
     }
     Ok(())
 }
@@ -156,15 +134,19 @@ pub async fn create(
     let actor = caller.actor()?;
     let parent_id = input.parent_id.flatten();
     let portal_id = input.portal_id.flatten();
-    let subportal_ids = input.subportal_ids.unwrap_or_default();
+    let subportal_ids: BTreeSet<Uuid> = input
+        .subportal_ids
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let available_logins = input.available_logins.flatten();
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
     // Permission first: a caller who may not add this team learns nothing else.
     match parent_id {
         Some(parent) => {
-            let parent = access::visible_team(&txn, actor, parent).await?;
-            access::require_right(&txn, actor, &parent, Right::AddDeleteSubteams).await?;
+            let parent = access::visible_team(change.txn(), actor, parent).await?;
+            access::require_right(change.txn(), actor, &parent, Right::AddDeleteSubteams).await?;
         }
         None => access::provisioner(actor)?,
     }
@@ -173,7 +155,7 @@ pub async fn create(
     if actor.kind == ManagerKind::Team && (portal_id.is_some() || !subportal_ids.is_empty()) {
         return Err(AppError::Forbidden);
     }
-    check_portals(&txn, actor.account_id, portal_id, &subportal_ids).await?;
+    check_portals(change.txn(), actor.account_id, portal_id, &subportal_ids).await?;
     let model = team::Model {
         id: Uuid::now_v7(),
         account_id: actor.account_id,
@@ -187,36 +169,24 @@ pub async fn create(
         updated_at: now,
     };
     team::Entity::insert(team::ActiveModel::from(model.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(change.txn())
         .await?;
-    replace_subportals(&txn, model.id, &subportal_ids).await?;
+    links::replace::<team_subportal::Entity>(change.txn(), model.id, &subportal_ids).await?;
     if actor.kind == ManagerKind::Team {
         manager_team::Entity::insert(manager_team::ActiveModel {
             manager_id: Set(actor.manager_id),
             team_id: Set(model.id),
         })
-        .exec_without_returning(&txn)
+        .exec_without_returning(change.txn())
         .await?;
     }
     let after = json!({
         "name": model.name, "parentId": model.parent_id, "portalId": model.portal_id,
         "subportalIds": subportal_ids, "availableLogins": model.available_logins,
     });
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "createTeam",
-            model.id,
-            None,
-            Some(after),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    change
+        .commit(TARGET, "createTeam", model.id, None, Some(after))
+        .await?;
     Ok(model)
 }
 
@@ -256,32 +226,29 @@ pub async fn update(
     input: TeamInput,
 ) -> Result<team::Model, AppError> {
     let actor = caller.actor()?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let current = access::visible_team(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
+    let current = access::visible_team(change.txn(), actor, id).await?;
     access::provisioner(actor)?;
-    let mut before = Map::new();
-    let mut after = Map::new();
+    let mut diff = Diff::default();
     let mut active: team::ActiveModel = current.clone().into();
     if let Some(name) = input.name.as_deref() {
         let name = validate::name("name", name, 200)?;
         if name != current.name {
-            before.insert("name".into(), json!(current.name));
-            after.insert("name".into(), json!(name));
+            diff.set("name", &current.name, &name);
             active.name = Set(name);
         }
     }
     if let Some(parent) = input.parent_id.filter(|p| *p != current.parent_id) {
         if let Some(parent) = parent {
-            access::visible_team(&txn, actor, parent).await?;
-            if is_self_or_descendant(&txn, id, parent).await? {
+            access::visible_team(change.txn(), actor, parent).await?;
+            if is_self_or_descendant(change.txn(), id, parent).await? {
                 return Err(AppError::bad_input(
                     "a team cannot be moved under itself or one of its sub-teams",
                 ));
             }
         }
-        before.insert("parentId".into(), json!(current.parent_id));
-        after.insert("parentId".into(), json!(parent));
+        diff.set("parentId", current.parent_id, parent);
         active.parent_id = Set(parent);
     }
     if let Some(logins) = input
@@ -289,64 +256,35 @@ pub async fn update(
         .filter(|l| *l != current.available_logins)
     {
         check_available_logins(logins)?;
-        before.insert("availableLogins".into(), json!(current.available_logins));
-        after.insert("availableLogins".into(), json!(logins));
+        diff.set("availableLogins", current.available_logins, logins);
         active.available_logins = Set(logins);
     }
     let portal_id = input.portal_id.unwrap_or(current.portal_id);
     if input.portal_id.is_some() || input.subportal_ids.is_some() {
-        let subportals = match &input.subportal_ids {
-            Some(ids) => ids.clone(),
-            None if portal_id == current.portal_id => current_subportals(&txn, id).await?,
-            None => Vec::new(),
+        let old = links::linked::<team_subportal::Entity>(change.txn(), id).await?;
+        let subportals: BTreeSet<Uuid> = match &input.subportal_ids {
+            Some(ids) => ids.iter().copied().collect(),
+            None if portal_id == current.portal_id => old.clone(),
+            None => BTreeSet::new(),
         };
-        check_portals(&txn, actor.account_id, portal_id, &subportals).await?;
-        let old = current_subportals(&txn, id).await?;
-        if portal_id != current.portal_id
-            || old.iter().collect::<HashSet<_>>() != subportals.iter().collect::<HashSet<_>>()
-        {
-            before.insert("portalId".into(), json!(current.portal_id));
-            before.insert("subportalIds".into(), json!(old));
-            after.insert("portalId".into(), json!(portal_id));
-            after.insert("subportalIds".into(), json!(subportals));
+        check_portals(change.txn(), actor.account_id, portal_id, &subportals).await?;
+        if portal_id != current.portal_id || old != subportals {
+            diff.set("portalId", current.portal_id, portal_id);
+            diff.set("subportalIds", &old, &subportals);
             active.portal_id = Set(portal_id);
-            replace_subportals(&txn, id, &subportals).await?;
+            links::replace::<team_subportal::Entity>(change.txn(), id, &subportals).await?;
         }
     }
-    if after.is_empty() {
+    if diff.is_empty() {
         return Ok(current);
     }
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
-            TARGET,
-            "updateTeam",
-            id,
-            Some(Value::Object(before)),
-            Some(Value::Object(after)),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+    let updated = active.update(change.txn()).await?;
+    let (before, after) = diff.into_values();
+    change
+        .commit(TARGET, "updateTeam", id, before, after)
+        .await?;
     Ok(updated)
-}
-
-async fn current_subportals(
-    conn: &impl ConnectionTrait,
-    team_id: Uuid,
-) -> Result<Vec<Uuid>, AppError> {
-    Ok(team_subportal::Entity::find()
-        .select_only()
-        .column(team_subportal::Column::PortalId)
-        .filter(team_subportal::Column::TeamId.eq(team_id))
-        .into_tuple()
-        .all(conn)
-        .await?)
 }
 
 /// `deleteTeam`: refused with `CONFLICT` while the team has sub-teams or reps. Top-level
@@ -359,47 +297,40 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<Uuid, AppError> {
     let actor = caller.actor()?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let current = access::visible_team(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let current = access::visible_team(change.txn(), actor, id).await?;
     match current.parent_id {
         Some(parent) if actor.kind == ManagerKind::Team => {
-            let parent = access::visible_team(&txn, actor, parent)
+            let parent = access::visible_team(change.txn(), actor, parent)
                 .await
                 .map_err(|_| AppError::Forbidden)?;
-            access::require_right(&txn, actor, &parent, Right::AddDeleteSubteams).await?;
+            access::require_right(change.txn(), actor, &parent, Right::AddDeleteSubteams).await?;
         }
         _ => access::provisioner(actor)?,
     }
     let subteams = team::Entity::find()
         .filter(team::Column::ParentId.eq(id))
-        .count(&txn)
+        .count(change.txn())
         .await?;
     let reps = rep::Entity::find()
         .filter(rep::Column::TeamId.eq(id))
-        .count(&txn)
+        .count(change.txn())
         .await?;
     if subteams > 0 || reps > 0 {
         return Err(AppError::Conflict(format!(
             "the team still has {subteams} sub-team(s) and {reps} rep(s)"
         )));
     }
-    team::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(
-            actor,
-            client,
+    team::Entity::delete_by_id(id).exec(change.txn()).await?;
+    change
+        .commit(
             TARGET,
             "deleteTeam",
             id,
             Some(json!({ "name": current.name, "parentId": current.parent_id })),
             None,
-        ),
-    )
-    .await?;
-    txn.commit().await?;
+        )
+        .await?;
     Ok(id)
 }
 
@@ -421,9 +352,9 @@ pub async fn update_set(
     patch: Patch,
 ) -> Result<team::Model, AppError> {
     let actor = caller.actor()?;
-    let now = state.clock.now();
-    let txn = crate::db::begin_account_write(&state.db, actor.account_id).await?;
-    let current = access::visible_team(&txn, actor, id).await?;
+    let change = Change::begin(state, actor, client).await?;
+    let now = change.now;
+    let current = access::visible_team(change.txn(), actor, id).await?;
     match which {
         TeamSet::ManagerFeatures => access::company_only(actor)?,
         TeamSet::RepDefaults => access::provisioner(actor)?,
@@ -445,19 +376,14 @@ pub async fn update_set(
         return Ok(current);
     }
     active.updated_at = Set(now);
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        now,
-        audit::entry(actor, client, TARGET, action, id, Some(before), Some(after)),
-    )
-    .await?;
+    let updated = active.update(change.txn()).await?;
     if let TeamSet::RepDefaults = which {
         // The cascade reaches the reps' own overrides too: off for good (README, Rep features).
         let defaults = RepFeatureSet::from_bits(updated.rep_defaults);
-        let settled = crate::service::rep::settle_team_overrides(&txn, id, defaults, now).await?;
+        let settled =
+            crate::service::rep::settle_team_overrides(change.txn(), id, defaults, now).await?;
         audit::record_all(
-            &txn,
+            change.txn(),
             now,
             settled.into_iter().map(|(rep_id, b, a)| {
                 audit::entry(actor, client, "rep", action, rep_id, Some(b), Some(a))
@@ -465,6 +391,8 @@ pub async fn update_set(
         )
         .await?;
     }
-    txn.commit().await?;
+    change
+        .commit(TARGET, action, id, Some(before), Some(after))
+        .await?;
     Ok(updated)
 }
