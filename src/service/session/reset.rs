@@ -5,14 +5,12 @@ use entity::{
     manager,
     one_time_token::{self, Purpose},
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{
     anonymous_entry,
-    one_time::{consume_one_time_token, insert_one_time_token},
+    one_time::{consume_one_time_token, insert_one_time_token, spend_unused_tokens},
     revoke_all_sessions,
     secrets::{RESET_TOKEN_PREFIX, hash_secret, new_secret},
 };
@@ -157,13 +155,7 @@ pub async fn reset_password(
         return Err(invalid());
     }
     // Other reset tokens of this manager die with this one.
-    one_time_token::Entity::update_many()
-        .col_expr(one_time_token::Column::UsedAt, Expr::value(now))
-        .filter(one_time_token::Column::ManagerId.eq(manager.id))
-        .filter(one_time_token::Column::Purpose.eq(Purpose::PasswordReset))
-        .filter(one_time_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
+    spend_unused_tokens(&txn, manager.id, Purpose::PasswordReset, now).await?;
     let mut active: manager::ActiveModel = manager.clone().into();
     active.password_hash = Set(new_hash);
     active.force_password_change = Set(false);
