@@ -1,0 +1,51 @@
+//! `logout`: ends the caller's own session.
+
+use entity::session;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+use crate::{
+    auth::ClientInfo,
+    error::AppError,
+    service::{
+        access::Access,
+        audit::{self, AuditActor, AuditEntry},
+    },
+    state::AppState,
+};
+
+/// `logout`: ends the caller's session (restricted sessions may sign out too).
+pub async fn logout(
+    state: &AppState,
+    caller: &Access,
+    client: &ClientInfo,
+) -> Result<bool, AppError> {
+    let actor = caller.signed_in()?;
+    let Some(session_id) = actor.session_id else {
+        return Err(AppError::bad_input("this caller has no session to end"));
+    };
+    let now = state.clock.now();
+    let txn = crate::db::begin_write(&state.db).await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEntry {
+            account_id: actor.account_id,
+            actor: AuditActor::of(actor),
+            action: "logout",
+            target_type: "manager",
+            target_id: Some(actor.manager_id),
+            before: None,
+            after: None,
+            client_address: client.address.clone(),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}

@@ -1,0 +1,114 @@
+//! Opening a session (with the restriction the manager's state calls for) and ending all of a
+//! manager's sessions.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    manager,
+    one_time_token::Purpose,
+    session::{self, Restriction},
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use uuid::Uuid;
+
+use super::{
+    SignedIn,
+    one_time::{insert_one_time_token, spend_unused_tokens},
+    secrets::{new_validation_code, validation_code_hash},
+};
+use crate::{
+    auth::{ClientInfo, session_token},
+    error::AppError,
+    mail::Mail,
+    state::AppState,
+};
+
+/// A restricted session only lasts long enough to lift its restriction.
+const RESTRICTED_SESSION_TTL: Duration = Duration::minutes(30);
+
+fn restriction_for(manager: &manager::Model) -> Restriction {
+    if manager.force_password_change {
+        Restriction::PasswordChange
+    } else if manager.force_validation_prompt && !manager.email_validated {
+        Restriction::EmailValidation
+    } else {
+        Restriction::Unrestricted
+    }
+}
+
+/// Opens a session for `manager` inside `conn` (a transaction). When the session must validate
+/// the e-mail address, it also stores a code and returns the mail to send after commit.
+pub async fn open_session(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    manager: manager::Model,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<(SignedIn, Option<Mail>), AppError> {
+    let restriction = restriction_for(&manager);
+    let session = session::Model {
+        id: Uuid::now_v7(),
+        manager_id: manager.id,
+        restriction,
+        created_at: now,
+        expires_at: now
+            + match restriction {
+                Restriction::Unrestricted => state.config.session_ttl,
+                _ => RESTRICTED_SESSION_TTL.min(state.config.session_ttl),
+            },
+        revoked_at: None,
+        client_address: client.address.clone(),
+    };
+    session::Entity::insert(session::ActiveModel::from(session.clone()))
+        .exec_without_returning(conn)
+        .await?;
+    let mut mail = None;
+    if restriction == Restriction::EmailValidation {
+        // Only the newest code works: earlier ones die with this one.
+        spend_unused_tokens(conn, manager.id, Purpose::EmailValidation, now).await?;
+        let code = new_validation_code();
+        insert_one_time_token(
+            conn,
+            manager.id,
+            Purpose::EmailValidation,
+            validation_code_hash(manager.id, &code),
+            now,
+        )
+        .await?;
+        mail = Some(Mail {
+            to: manager.email.clone(),
+            subject: "Your admin-center validation code".into(),
+            body: format!(
+                "Hello {},\n\nYour code to validate this e-mail address is:\n\n    {code}\n\n\
+                 It works once, within 30 minutes. If you did not just sign in, tell your \
+                 company manager.\n",
+                manager.name
+            ),
+        });
+    }
+    let token = session_token::issue(&state.session_keys, &session)?;
+    Ok((
+        SignedIn {
+            token,
+            session_id: session.id,
+            expires_at: session.expires_at,
+            restriction,
+            manager,
+        },
+        mail,
+    ))
+}
+
+/// Ends every open session of a manager.
+pub async fn revoke_all_sessions(
+    conn: &impl ConnectionTrait,
+    manager_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::ManagerId.eq(manager_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}

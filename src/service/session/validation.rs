@@ -1,0 +1,73 @@
+//! `validateEmail`: a mailed code validates the manager's e-mail address.
+
+use entity::{
+    manager,
+    one_time_token::{self, Purpose},
+    session::{self, Restriction},
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
+};
+use serde_json::json;
+
+use super::{
+    SignedIn, audit_entry, load_manager, one_time::consume_one_time_token, open_session,
+    secrets::validation_code_hash, throttle_keys,
+};
+use crate::{
+    auth::{ClientInfo, throttle},
+    error::AppError,
+    service::{access::Access, audit},
+    state::AppState,
+};
+
+/// `validateEmail`: a mailed code, once, marks the address validated, lifts
+/// `EMAIL_VALIDATION` and replaces the session with a fresh one.
+pub async fn validate_email(
+    state: &AppState,
+    caller: &Access,
+    client: &ClientInfo,
+    code: &str,
+) -> Result<SignedIn, AppError> {
+    let actor = caller.lifting(Restriction::EmailValidation)?;
+    let now = state.clock.now();
+    let manager = load_manager(state, actor.manager_id).await?;
+    let keys = throttle_keys(&manager.login_key, client);
+    throttle::attempt(&state.db, now, &keys).await?;
+    let found = one_time_token::Entity::find()
+        .filter(one_time_token::Column::TokenHash.eq(validation_code_hash(manager.id, code)))
+        .filter(one_time_token::Column::Purpose.eq(Purpose::EmailValidation))
+        .filter(one_time_token::Column::ManagerId.eq(manager.id))
+        .one(&state.db)
+        .await?
+        .filter(|row| row.used_at.is_none() && row.expires_at > now);
+    let invalid = || AppError::bad_input("validation code is invalid, used or expired");
+    let Some(row) = found else {
+        return Err(invalid());
+    };
+    throttle::succeeded(&state.db, &keys).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    if !consume_one_time_token(&txn, row.id, now).await? {
+        return Err(invalid());
+    }
+    let mut active: manager::ActiveModel = manager.into();
+    active.email_validated = Set(true);
+    active.updated_at = Set(now);
+    let manager = active.update(&txn).await?;
+    if let Some(session_id) = actor.session_id {
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .filter(session::Column::Id.eq(session_id))
+            .exec(&txn)
+            .await?;
+    }
+    let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
+    let mut entry = audit_entry(&signed_in.manager, "validateEmail", client);
+    entry.after = Some(json!({ "emailValidated": true }));
+    audit::record(&txn, now, entry).await?;
+    txn.commit().await?;
+    if let Some(mail) = mail {
+        state.mailer.send_later(mail);
+    }
+    Ok(signed_in)
+}
