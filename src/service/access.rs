@@ -25,7 +25,8 @@ use entity::{
     manager_portal, manager_team, portal, rep, team,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PrimaryKeyTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -105,42 +106,44 @@ impl Access {
 
     /// A team the caller can read, or `NOT_FOUND`.
     pub async fn team(&self, id: Uuid) -> Result<team::Model, AppError> {
-        let reach = self.reach().await?;
-        team::Entity::find_by_id(id)
-            .one(&self.0.db)
-            .await?
-            .filter(|t| reach.sees_team(t))
-            .ok_or(AppError::NotFound("team"))
+        self.read::<team::Entity>(id, "team", Reach::sees_team)
+            .await
     }
 
     /// A portal or sub-portal the caller can read, or `NOT_FOUND`.
     pub async fn portal(&self, id: Uuid) -> Result<portal::Model, AppError> {
-        let reach = self.reach().await?;
-        portal::Entity::find_by_id(id)
-            .one(&self.0.db)
-            .await?
-            .filter(|p| reach.sees_portal(p))
-            .ok_or(AppError::NotFound("portal"))
+        self.read::<portal::Entity>(id, "portal", Reach::sees_portal)
+            .await
     }
 
     /// A rep the caller can read, or `NOT_FOUND`.
     pub async fn rep(&self, id: Uuid) -> Result<rep::Model, AppError> {
-        let reach = self.reach().await?;
-        rep::Entity::find_by_id(id)
-            .one(&self.0.db)
-            .await?
-            .filter(|r| reach.sees_rep(r))
-            .ok_or(AppError::NotFound("rep"))
+        self.read::<rep::Entity>(id, "rep", Reach::sees_rep).await
     }
 
     /// A manager the caller can read, or `NOT_FOUND`.
     pub async fn manager(&self, id: Uuid) -> Result<manager::Model, AppError> {
+        self.read::<manager::Entity>(id, "manager", Reach::sees_manager)
+            .await
+    }
+
+    /// One row by id if the reach allows it: absent and out of reach look alike.
+    async fn read<E>(
+        &self,
+        id: Uuid,
+        what: &'static str,
+        sees: fn(&Reach, &E::Model) -> bool,
+    ) -> Result<E::Model, AppError>
+    where
+        E: EntityTrait,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
         let reach = self.reach().await?;
-        manager::Entity::find_by_id(id)
+        E::find_by_id(id)
             .one(&self.0.db)
             .await?
-            .filter(|m| reach.sees_manager(m))
-            .ok_or(AppError::NotFound("manager"))
+            .filter(|row| sees(&reach, row))
+            .ok_or(AppError::NotFound(what))
     }
 }
 

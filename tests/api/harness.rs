@@ -102,6 +102,26 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// `login` over HTTP through a trusted proxy (`TRUST_PROXY`) that saw the client at
+    /// `address`; the HTTP status and the body.
+    pub async fn login_from(&self, address: &str, login: &str, password: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header("x-forwarded-for", address)
+            .json(&json!({
+                "query": "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token restriction } }",
+                "variables": { "l": login, "p": password }
+            }))
+            .send()
+            .await
+            .expect("request");
+        (
+            response.status().as_u16(),
+            response.json().await.expect("JSON body"),
+        )
+    }
+
     /// POSTs a GraphQL request over real HTTP, anonymously.
     pub async fn post_graphql(&self, query: &str, variables: Value) -> (u16, Value) {
         let response = self

@@ -2,27 +2,11 @@
 //! client is its own address, and a burst of guesses from one address cannot lock the owner
 //! out elsewhere.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::{TestApp, error_code};
 
 const PASSWORD: &str = "Blue-Harbor-42";
-
-/// `login` over HTTP through a trusted proxy that saw the client at `address`.
-async fn login_from(app: &TestApp, address: &str, login: &str, password: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/graphql"))
-        .header("x-forwarded-for", address)
-        .json(&json!({
-            "query": "mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token restriction } }",
-            "variables": { "l": login, "p": password }
-        }))
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
-}
 
 #[tokio::test]
 async fn ipv4_mapped_clients_are_throttled_and_audited_as_their_own_ipv4_address() {
@@ -32,13 +16,13 @@ async fn ipv4_mapped_clients_are_throttled_and_audited_as_their_own_ipv4_address
     // What a dual-stack (`[::]`) listener reports for two different IPv4 clients.
     let (guesser, owner) = ("::ffff:203.0.113.9", "::ffff:203.0.113.10");
     for _ in 0..5 {
-        let (_, body) = login_from(&app, guesser, login, "Wrong-Password-1").await;
+        let (_, body) = app.login_from(guesser, login, "Wrong-Password-1").await;
         assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     }
-    let (status, _) = login_from(&app, guesser, login, PASSWORD).await;
+    let (status, _) = app.login_from(guesser, login, PASSWORD).await;
     assert_eq!(status, 429, "the guessing client is blocked for this login");
 
-    let (status, body) = login_from(&app, owner, login, PASSWORD).await;
+    let (status, body) = app.login_from(owner, login, PASSWORD).await;
     assert_eq!(status, 200, "another IPv4 client is not: {body}");
     assert_eq!(body["data"]["login"]["restriction"], "NONE");
 
@@ -64,7 +48,10 @@ async fn a_burst_of_guesses_from_one_address_does_not_lock_the_owner_out_elsewhe
     let login = created.owner.login.clone();
     let guesses = (0..20).map(|i| {
         let (app, login) = (&app, login.clone());
-        async move { login_from(app, "203.0.113.7", &login, &format!("Wrong-Password-{i}")).await }
+        async move {
+            app.login_from("203.0.113.7", &login, &format!("Wrong-Password-{i}"))
+                .await
+        }
     });
     let answers = futures_util::future::join_all(guesses).await;
     let codes: Vec<&str> = answers
@@ -82,7 +69,7 @@ async fn a_burst_of_guesses_from_one_address_does_not_lock_the_owner_out_elsewhe
         "at most 5 passwords checked for the pair: {codes:?}"
     );
 
-    let (status, body) = login_from(&app, "198.51.100.2", &login, PASSWORD).await;
+    let (status, body) = app.login_from("198.51.100.2", &login, PASSWORD).await;
     assert_eq!(status, 200, "the owner elsewhere is not locked out: {body}");
     assert_eq!(body["data"]["login"]["restriction"], "NONE");
 }
