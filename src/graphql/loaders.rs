@@ -163,15 +163,21 @@ impl Loader<RepsOfTeam> for Batch {
         keys: &[RepsOfTeam],
     ) -> Result<HashMap<RepsOfTeam, Self::Value>, Self::Error> {
         let reach = self.reach().await?;
+        // Only teams the caller sees: a `Team` is only ever built for a visible team, but a
+        // loader does not trust its callers. (Filtering reps by account in the page query
+        // instead would lead SQLite to the account index and a scan of every rep.)
+        let asked: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let visible = batch::teams_by_id(self.0.db(), &asked).await.map_err(gql)?;
         let mut by_page: HashMap<PageArgs, Vec<Uuid>> = HashMap::new();
-        // Only teams the caller sees, and (in the query) only reps of its account: a `Team`
-        // is only ever built for a visible team, but a loader does not trust its callers.
-        for key in keys.iter().filter(|k| reach.sees_team_id(k.0)) {
+        for key in keys
+            .iter()
+            .filter(|k| visible.get(&k.0).is_some_and(|t| reach.sees_team(t)))
+        {
             by_page.entry(key.1).or_default().push(key.0);
         }
         let mut loaded = HashMap::new();
         for (page, teams) in by_page {
-            for (team, reps) in batch::rep_pages(self.0.db(), reach.account_id, &teams, page)
+            for (team, reps) in batch::rep_pages(self.0.db(), &teams, page)
                 .await
                 .map_err(gql)?
             {

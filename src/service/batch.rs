@@ -208,7 +208,6 @@ pub async fn portals_of_reps(
 /// reps of every team after the cursor) and one grouped count, for any number of teams.
 pub async fn rep_pages(
     db: &DatabaseConnection,
-    account_id: Uuid,
     team_ids: &[Uuid],
     page: PageArgs,
 ) -> Result<HashMap<Uuid, Page<rep::Model>>, AppError> {
@@ -216,8 +215,7 @@ pub async fn rep_pages(
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = vec![Value::from(account_id)];
-    values.extend(team_ids.iter().map(|id| Value::from(*id)));
+    let mut values: Vec<Value> = team_ids.iter().map(|id| Value::from(*id)).collect();
     if let Some(after) = page.after {
         values.push(Value::from(after));
     }
@@ -228,8 +226,8 @@ pub async fn rep_pages(
         DbBackend::Postgres => format!("${n}"),
         _ => "?".to_owned(),
     };
-    let team_list: Vec<String> = (2..=team_ids.len() + 1).map(placeholder).collect();
-    let mut next = team_ids.len() + 2;
+    let team_list: Vec<String> = (1..=team_ids.len()).map(placeholder).collect();
+    let mut next = team_ids.len() + 1;
     let after_clause = if page.after.is_some() {
         let clause = format!(" AND id > {}", placeholder(next));
         next += 1;
@@ -241,9 +239,8 @@ pub async fn rep_pages(
         "SELECT id, account_id, team_id, login, login_key, name, email, screen_name, \
          password_hash, feature_override_mask, feature_override_values, created_at, updated_at \
          FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id) AS rn \
-         FROM reps WHERE account_id = {} AND team_id IN ({}){after_clause}) ranked \
+         FROM reps WHERE team_id IN ({}){after_clause}) ranked \
          WHERE rn <= {} ORDER BY team_id, id",
-        placeholder(1),
         team_list.join(", "),
         placeholder(next),
     );
@@ -257,7 +254,6 @@ pub async fn rep_pages(
             .select_only()
             .column(rep::Column::TeamId)
             .column_as(Expr::col(rep::Column::Id).count(), "n")
-            .filter(rep::Column::AccountId.eq(account_id))
             .filter(rep::Column::TeamId.is_in(team_ids.iter().copied()));
         if let Some(cursor) = up_to {
             query = query.filter(rep::Column::Id.lte(cursor));
