@@ -346,9 +346,13 @@ pub async fn set_password(
     let (current, team) = visible(&state.db, actor, id).await?;
     access::require_right(&state.db, actor, &team, Right::ChangeRepPassword).await?;
     password::check_policy(&new_password, &current.login, &current.name)?;
+    // Hashed before the change begins, so writers do not wait for it; the rep and the right
+    // are checked again under the lock (it may have moved, or the right gone, meanwhile).
     let hash = state.hasher.hash(new_password).await?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
+    let (current, team) = visible(change.txn(), actor, id).await?;
+    access::require_right(change.txn(), actor, &team, Right::ChangeRepPassword).await?;
     let mut active: rep::ActiveModel = current.into();
     active.password_hash = Set(hash);
     active.updated_at = Set(now);
