@@ -63,11 +63,6 @@ impl Access {
         }))
     }
 
-    /// Nobody: every read and write is refused.
-    pub fn anonymous(db: DatabaseConnection) -> Self {
-        Self::new(db, Principal::Anonymous)
-    }
-
     /// The connection reads of this caller go through.
     pub fn db(&self) -> &DatabaseConnection {
         &self.0.db

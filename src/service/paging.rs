@@ -1,5 +1,6 @@
 //! Keyset pagination for Relay connections: ordered by id (UUIDv7, so creation order), a page
-//! is `first` rows after the cursor's id. Cursors are opaque to clients.
+//! is `first` rows after a cursor's id or `last` rows before one. Cursors are opaque to
+//! clients.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
@@ -97,15 +98,6 @@ impl<T> Page<T> {
             has_previous_page: false,
             has_next_page: false,
             total_count: 0,
-        }
-    }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            has_previous_page: self.has_previous_page,
-            has_next_page: self.has_next_page,
-            total_count: self.total_count,
         }
     }
 }

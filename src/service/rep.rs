@@ -21,8 +21,7 @@ use crate::{
     service::{
         access::{self, Access},
         change::{Change, Diff},
-        features::Right,
-        features::{Overrides, Patch, RepFeatureSet},
+        features::{Overrides, Patch, RepFeatureSet, Right},
         links, logins,
         paging::{self, Order, Page, PageArgs, like_pattern},
         validate,
@@ -184,11 +183,10 @@ pub async fn create(
     let password_hash = state.hasher.hash(password).await?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
-    // Read under the account's write lock: the team may be gone or its cap changed by now.
-    let team = team::Entity::find_by_id(team_id)
-        .one(change.txn())
-        .await?
-        .ok_or(AppError::NotFound("team"))?;
+    // Checked again under the account's write lock: the team may be gone, its cap or the
+    // caller's right changed, since the check above (which spares a refused caller the hash).
+    let team = access::visible_team(change.txn(), actor, team_id).await?;
+    access::require_right(change.txn(), actor, &team, Right::AddDeleteReps).await?;
     check_portals(change.txn(), actor, &portal_ids).await?;
     check_capacity(change.txn(), &team).await?;
     let model = rep::Model {

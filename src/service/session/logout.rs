@@ -1,7 +1,6 @@
 //! `logout`: ends the caller's own session.
 
-use entity::session;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use super::revoke_session;
 
 use crate::{
     auth::ClientInfo,
@@ -25,12 +24,7 @@ pub async fn logout(
     };
     let now = state.clock.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+    revoke_session(&txn, session_id, now).await?;
     audit::record(
         &txn,
         now,

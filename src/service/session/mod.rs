@@ -28,7 +28,7 @@ pub mod verify;
 pub use login::login;
 pub use logout::logout;
 pub use one_time::ONE_TIME_TOKEN_TTL;
-pub use open::{open_session, revoke_all_sessions};
+pub use open::{open_session, revoke_all_sessions, revoke_session};
 pub use password::change_password;
 pub use reset::{request_password_reset, reset_password};
 pub use validation::validate_email;

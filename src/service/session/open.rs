@@ -98,6 +98,21 @@ pub async fn open_session(
     ))
 }
 
+/// Ends one session (if it is still open).
+pub async fn revoke_session(
+    conn: &impl ConnectionTrait,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends every open session of a manager.
 pub async fn revoke_all_sessions(
     conn: &impl ConnectionTrait,

@@ -3,16 +3,14 @@
 use entity::{
     manager,
     one_time_token::{self, Purpose},
-    session::{self, Restriction},
+    session::Restriction,
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::{
     SignedIn, audit_entry, load_manager, one_time::consume_one_time_token, open_session,
-    secrets::validation_code_hash, throttle_keys,
+    revoke_session, secrets::validation_code_hash, throttle_keys,
 };
 use crate::{
     auth::{ClientInfo, throttle},
@@ -55,11 +53,7 @@ pub async fn validate_email(
     active.updated_at = Set(now);
     let manager = active.update(&txn).await?;
     if let Some(session_id) = actor.session_id {
-        session::Entity::update_many()
-            .col_expr(session::Column::RevokedAt, Expr::value(now))
-            .filter(session::Column::Id.eq(session_id))
-            .exec(&txn)
-            .await?;
+        revoke_session(&txn, session_id, now).await?;
     }
     let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
     let mut entry = audit_entry(&signed_in.manager, "validateEmail", client);
