@@ -17,6 +17,7 @@ mod graphql_http;
 mod health;
 mod input;
 mod mail;
+mod oauth;
 mod organization;
 mod paging;
 mod rep_overrides;
