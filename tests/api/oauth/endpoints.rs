@@ -9,7 +9,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 use super::browser::{Grant, grant, no_redirects};
-use super::support::{ME, Replica, World};
+use super::support::{DevApp, ME, Replica, World};
 use crate::harness::{TestApp, error_code};
 
 /// How a request authenticates its client.

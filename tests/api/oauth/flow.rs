@@ -106,7 +106,7 @@ async fn third_party_app_runs_the_whole_flow_until_the_company_manager_revokes_i
         .scopes()
         .expect("scope")
         .iter()
-        .map(|s| s.to_string())
+        .map(|s| s.as_str().to_owned())
         .collect();
     scopes.sort();
     assert_eq!(scopes, ["reps:read", "teams:read"]);
@@ -258,7 +258,7 @@ async fn client_secret_post_authenticates_like_basic() {
         .expect("introspection");
     assert!(introspection.active());
     assert_eq!(
-        introspection.client_id().map(|c| c.to_string()),
+        introspection.client_id().map(|c| c.as_str().to_owned()),
         Some(dev.client_id.clone())
     );
     assert_eq!(introspection.sub(), Some(world.api.id.to_string().as_str()));
