@@ -1,4 +1,5 @@
-//! The operator's command line: `serve` (default), `migrate`, `schema`, `account …`.
+//! The operator's command line: `serve` (default), `migrate`, `schema`, `account …`, `app
+//! register`, `keys rotate`.
 
 use std::{io::Write, net::TcpListener};
 
@@ -40,6 +41,52 @@ pub enum Command {
     /// Manage accounts (customer companies).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Developer apps (OAuth clients) for every account.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// The keys that sign OAuth access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AppCommand {
+    /// Register a platform-wide developer app, which API managers of every account that
+    /// allows them can authorize; prints its client id and secret (shown once).
+    Register(RegisterApp),
+}
+
+#[derive(Args, Debug)]
+pub struct RegisterApp {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A redirect URI (repeat for several): https, or http to a loopback address.
+    #[arg(long = "redirect-uri", required = true)]
+    pub redirect_uris: Vec<String>,
+    /// A scope the app may ask for (repeat for several): reps:read, reps:write, teams:read,
+    /// teams:write, portals:read.
+    #[arg(long = "scope", required = true)]
+    pub scopes: Vec<String>,
+    /// A public client (no secret; PKCE only), such as a native app.
+    #[arg(long)]
+    pub public: bool,
+    /// Print exactly one JSON object: {"appId", "clientId", "clientSecret"}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Add a new signing key and retire the others. Retired keys keep verifying (and stay in
+    /// the JWKS) until the tokens they signed have expired; every replica signs with the new
+    /// key within a minute.
+    Rotate {
+        /// Print one JSON object: {"kid"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,6 +221,71 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     } else {
                         "not allowed"
                     }
+                ));
+            }
+            Ok(())
+        }
+        Command::App(AppCommand::Register(args)) => {
+            let mut scopes = Vec::new();
+            for name in args.scopes.iter().flat_map(|s| s.split([' ', ','])) {
+                if name.is_empty() {
+                    continue;
+                }
+                scopes.push(crate::auth::scope::ApiScope::parse(name).ok_or_else(|| {
+                    CliError(format!(
+                        "unknown scope `{name}`: use reps:read, reps:write, teams:read, \
+                         teams:write or portals:read"
+                    ))
+                })?);
+            }
+            let registered = service::developer_app::register_platform(
+                &db,
+                now,
+                service::developer_app::NewApp {
+                    name: args.name,
+                    description: args.description,
+                    redirect_uris: args.redirect_uris,
+                    scopes: scopes.into_iter().collect(),
+                    confidential: !args.public,
+                },
+            )
+            .await
+            .map_err(|e| CliError::new("cannot register app", e))?;
+            if args.json {
+                print_out(
+                    &json!({
+                        "appId": registered.app.id,
+                        "clientId": registered.app.client_id,
+                        "clientSecret": registered.client_secret,
+                    })
+                    .to_string(),
+                );
+            } else {
+                print_out(&format!(
+                    "app {} ({})\nclient id: {}\nclient secret: {}",
+                    registered.app.name,
+                    registered.app.id,
+                    registered.app.client_id,
+                    registered
+                        .client_secret
+                        .as_deref()
+                        .unwrap_or("none (public client: use PKCE)"),
+                ));
+                if registered.client_secret.is_some() {
+                    print_out("(the secret is shown once; only its hash is kept)");
+                }
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate { json }) => {
+            let kid = crate::auth::oauth_keys::rotate(&db, now)
+                .await
+                .map_err(|e| CliError::new("cannot rotate keys", e))?;
+            if json {
+                print_out(&json!({ "kid": kid }).to_string());
+            } else {
+                print_out(&format!(
+                    "new signing key {kid}; the previous keys verify until their tokens expire"
                 ));
             }
             Ok(())

@@ -60,6 +60,16 @@ pub struct ConfigArgs {
     /// Password hashes computed at once (default: cores - 1, at least 1).
     #[arg(long, env = "PASSWORD_HASH_CONCURRENCY", global = true)]
     pub password_hash_concurrency: Option<usize>,
+    /// The address clients reach this server at (e.g. https://admin.example.com): the OAuth
+    /// issuer, in tokens and metadata. Default: http://BIND.
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// How long an OAuth access token lasts, in minutes (1–60, default 15).
+    #[arg(long, env = "ACCESS_TOKEN_TTL_MINUTES", global = true)]
+    pub access_token_ttl_minutes: Option<u32>,
+    /// The absolute lifetime of a chain of refresh tokens, in days (default 30).
+    #[arg(long, env = "REFRESH_TOKEN_TTL_DAYS", global = true)]
+    pub refresh_token_ttl_days: Option<u32>,
 }
 
 impl std::fmt::Debug for ConfigArgs {
@@ -96,6 +106,9 @@ struct FileConfig {
     mail_from: Option<String>,
     trust_proxy: Option<bool>,
     password_hash_concurrency: Option<usize>,
+    public_url: Option<String>,
+    access_token_ttl_minutes: Option<u32>,
+    refresh_token_ttl_days: Option<u32>,
     max_query_depth: Option<usize>,
     max_query_complexity: Option<usize>,
     max_batch_size: Option<usize>,
@@ -161,6 +174,21 @@ pub struct Config {
     pub mail_from: String,
     pub trust_proxy: bool,
     pub password_hash_concurrency: Option<usize>,
+    /// The OAuth issuer and the base of every absolute URL (no trailing slash). `None`:
+    /// `http://` + the bound address.
+    pub public_url: Option<String>,
+    pub access_token_ttl: chrono::Duration,
+    pub refresh_token_ttl: chrono::Duration,
+}
+
+impl Config {
+    /// The OAuth issuer: the public URL, else the bound address over plain HTTP.
+    pub fn issuer(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", self.bind),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -181,6 +209,9 @@ impl std::fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("trust_proxy", &self.trust_proxy)
             .field("password_hash_concurrency", &self.password_hash_concurrency)
+            .field("public_url", &self.public_url)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
             .finish()
     }
 }
@@ -200,6 +231,9 @@ impl Default for Config {
             mail_from: "admin-center <no-reply@admin-center.invalid>".to_owned(),
             trust_proxy: false,
             password_hash_concurrency: None,
+            public_url: None,
+            access_token_ttl: chrono::Duration::minutes(15),
+            refresh_token_ttl: chrono::Duration::days(30),
         }
     }
 }
@@ -311,7 +345,48 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let public_url = args
+            .public_url
+            .clone()
+            .or(file.public_url)
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            let parsed = url::Url::parse(url).ok();
+            if !parsed.as_ref().is_some_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+            }) {
+                return Err(ConfigError::Invalid {
+                    key: "public_url",
+                    message: "must be an http(s) URL without query or fragment".into(),
+                });
+            }
+        }
+        let access_token_ttl_minutes = args
+            .access_token_ttl_minutes
+            .or(file.access_token_ttl_minutes)
+            .unwrap_or(15);
+        if !(1..=60).contains(&access_token_ttl_minutes) {
+            return Err(ConfigError::Invalid {
+                key: "access_token_ttl_minutes",
+                message: "must be between 1 and 60".into(),
+            });
+        }
+        let refresh_token_ttl_days = args
+            .refresh_token_ttl_days
+            .or(file.refresh_token_ttl_days)
+            .unwrap_or(30);
+        if !(1..=365).contains(&refresh_token_ttl_days) {
+            return Err(ConfigError::Invalid {
+                key: "refresh_token_ttl_days",
+                message: "must be between 1 and 365".into(),
+            });
+        }
         Ok(Config {
+            public_url,
+            access_token_ttl: chrono::Duration::minutes(i64::from(access_token_ttl_minutes)),
+            refresh_token_ttl: chrono::Duration::days(i64::from(refresh_token_ttl_days)),
             session_signing_key,
             session_ttl: session_ttl_minutes
                 .map(|m| chrono::Duration::minutes(i64::from(m)))

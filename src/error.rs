@@ -64,6 +64,12 @@ pub enum AppError {
     /// Not allowed to change these fields (rep features outside a manager's rep controls).
     #[error("you may not change: {}", .0.join(", "))]
     ForbiddenFields(Vec<String>),
+    /// An app token without the scope this needs.
+    #[error("this access token lacks the scope {0}")]
+    MissingScope(crate::auth::scope::ApiScope),
+    /// An app token asked for what only people in the management center may do.
+    #[error("app access tokens cannot do this; sign in as a manager")]
+    AppTokenRefused,
     /// What was looked for, e.g. "team". Also answered for rows of other accounts, so ids
     /// cannot be probed across accounts.
     #[error("{0} not found")]
@@ -90,7 +96,10 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => ErrorCode::Unauthenticated,
-            AppError::Forbidden | AppError::ForbiddenFields(_) => ErrorCode::Forbidden,
+            AppError::Forbidden
+            | AppError::ForbiddenFields(_)
+            | AppError::MissingScope(_)
+            | AppError::AppTokenRefused => ErrorCode::Forbidden,
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::BadUserInput(_) => ErrorCode::BadUserInput,
             AppError::DependencyViolation { .. } => ErrorCode::DependencyViolation,
@@ -104,6 +113,14 @@ impl AppError {
 
     pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
         AppError::Internal(Box::new(cause))
+    }
+
+    /// Logs what went wrong, with the cause of an internal error (which clients never see).
+    pub fn log(&self, context: &str) {
+        match self {
+            AppError::Internal(cause) => tracing::error!(error = %cause, "{context}"),
+            other => tracing::warn!(error = %other, "{context}"),
+        }
     }
 
     pub fn bad_input(message: impl Into<String>) -> Self {
@@ -156,6 +173,7 @@ impl ErrorExtensions for AppError {
                 AppError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", *retry_after_secs)
                 }
+                AppError::MissingScope(scope) => ext.set("scope", scope.name()),
                 _ => {}
             }
         })

@@ -6,6 +6,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{
+        app_token::{AppTokenPlugin, Audience},
+        oauth_keys::OAuthKeys,
         password::Hasher,
         plugin::AuthChain,
         session_token::{SessionKeys, SessionTokenPlugin},
@@ -14,6 +16,7 @@ use crate::{
     config::Config,
     error::AppError,
     mail::Mailer,
+    oauth::ticket::PageKey,
 };
 
 #[derive(Clone, Debug)]
@@ -25,6 +28,12 @@ pub struct AppState {
     pub hasher: Hasher,
     pub mailer: Mailer,
     pub auth: AuthChain,
+    /// The keys that sign OAuth access tokens, shared through the database.
+    pub oauth_keys: OAuthKeys,
+    /// The OAuth issuer and the resource its access tokens are for.
+    pub audience: Audience,
+    /// The MAC key of the OAuth pages (CSRF tokens, consent tickets).
+    pub page_key: PageKey,
     /// Bounds fire-and-forget work (password-reset lookups and mail).
     pub background: Arc<tokio::sync::Semaphore>,
 }
@@ -46,12 +55,26 @@ impl AppState {
                 .unwrap_or_else(Hasher::default_parallelism),
         )
         .await?;
-        // The built-in chain: manager session tokens.
-        let auth = AuthChain::new(vec![Box::new(SessionTokenPlugin::new(
-            db.clone(),
-            session_keys.clone(),
-            clock.clone(),
-        ))]);
+        let oauth_keys =
+            OAuthKeys::load(db.clone(), clock.clone(), config.access_token_ttl).await?;
+        let audience = Audience::new(&config.issuer());
+        let page_key = PageKey::new(
+            crate::auth::keys::shared_secret(&db, "oauth-pages", "HS256", clock.now()).await?,
+        );
+        // The built-in chain: manager session tokens, then app access tokens (`typ: at+jwt`).
+        let auth = AuthChain::new(vec![
+            Box::new(SessionTokenPlugin::new(
+                db.clone(),
+                session_keys.clone(),
+                clock.clone(),
+            )),
+            Box::new(AppTokenPlugin::new(
+                db.clone(),
+                oauth_keys.clone(),
+                audience.clone(),
+                clock.clone(),
+            )),
+        ]);
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -60,6 +83,9 @@ impl AppState {
             hasher,
             mailer,
             auth,
+            oauth_keys,
+            audience,
+            page_key,
             background: Arc::new(tokio::sync::Semaphore::new(64)),
         })
     }

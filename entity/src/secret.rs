@@ -13,6 +13,13 @@ impl std::fmt::Debug for SecretHash {
     }
 }
 
+/// Hashes can be primary keys (codes, refresh tokens), never generated from a number.
+impl sea_orm::TryFromU64 for SecretHash {
+    fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+        Err(sea_orm::DbErr::ConvertFromU64("SecretHash"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::SecretHash;

@@ -12,6 +12,7 @@ mod m20261124_000005_signing_keys;
 mod m20261124_000006_one_time_tokens;
 mod m20261124_000007_throttle_buckets;
 mod m20261124_000008_organization;
+mod m20261126_000009_oauth;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_one_time_tokens::Migration),
             Box::new(m20261124_000007_throttle_buckets::Migration),
             Box::new(m20261124_000008_organization::Migration),
+            Box::new(m20261126_000009_oauth::Migration),
         ]
     }
 }

@@ -2,9 +2,12 @@
 //! resulting [`Principal`] (and the [`ClientInfo`]) into the GraphQL request data; resolvers and
 //! services read only those, never headers.
 
+pub mod app_token;
 pub mod keys;
+pub mod oauth_keys;
 pub mod password;
 pub mod plugin;
+pub mod scope;
 pub mod session_token;
 pub mod throttle;
 
@@ -12,6 +15,7 @@ use entity::manager::ManagerKind;
 pub use entity::session::Restriction;
 use uuid::Uuid;
 
+use self::scope::{ApiScope, ScopeSet};
 use crate::error::AppError;
 
 /// A signed-in manager acting on its account.
@@ -24,6 +28,38 @@ pub struct Actor {
     /// The sign-in session the request came with (`None` for principals made by tools).
     pub session_id: Option<Uuid>,
     pub restriction: Restriction,
+    /// Set when a developer app acts for this (API) manager with an access token.
+    pub app: Option<AppGrant>,
+}
+
+/// What an app token carries: the authorization it was issued under and the scopes it may
+/// use (the token's scopes, narrowed by the authorization's and the app's current ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppGrant {
+    pub authorization_id: Uuid,
+    pub app_id: Uuid,
+    pub client_id: String,
+    pub scopes: ScopeSet,
+}
+
+impl Actor {
+    /// Refuses an app token without `scope` (`FORBIDDEN`, naming it). A manager's own
+    /// session holds every scope: its permissions alone decide.
+    pub fn require_scope(&self, scope: ApiScope) -> Result<(), AppError> {
+        match &self.app {
+            Some(grant) if !grant.scopes.has(scope) => Err(AppError::MissingScope(scope)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses app tokens outright: manager administration, developer apps, authorizations
+    /// and the audit log are for people in the management center (SPEC 6).
+    pub fn not_app(&self) -> Result<(), AppError> {
+        match self.app {
+            Some(_) => Err(AppError::AppTokenRefused),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -159,6 +159,7 @@ impl AuthPlugin for SessionTokenPlugin {
                 login: manager.login,
                 session_id: Some(session.id),
                 restriction: session.restriction,
+                app: None,
             })))
         })
     }

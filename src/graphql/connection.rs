@@ -38,6 +38,7 @@ pub type TeamConnection = Connection<Cursor, Team, Totals>;
 pub type PortalConnection = Connection<Cursor, Portal, Totals>;
 pub type RepConnection = Connection<Cursor, Rep, Totals>;
 pub type AuditEventConnection = Connection<Cursor, AuditEvent, Totals>;
+pub type DeveloperAppConnection = Connection<Cursor, super::developer_app::DeveloperApp, Totals>;
 
 /// The connection of one page: `id` gives a row's cursor, `wrap` its GraphQL object.
 pub fn from_page<M, N: async_graphql::OutputType>(

@@ -10,8 +10,10 @@ use entity::{manager, portal, rep, team};
 use uuid::Uuid;
 
 use crate::{
+    auth::scope::ApiScope,
     error::AppError,
     service::{
+        self,
         access::{Access, Reach},
         batch,
         paging::{Page, PageArgs},
@@ -69,15 +71,19 @@ key!(SubportalsOf);
 key!(SubportalsOfTeam);
 key!(PortalsOfRep);
 
-/// A loader of `$key -> $value` through `$load`, keeping what `$sees` allows.
+/// A loader of `$key -> $value` through `$load`, keeping what `$sees` allows; an app token
+/// needs `$scope` for it.
 macro_rules! loader {
-    ($key:ident, $value:ty, $load:path, $sees:ident) => {
+    ($key:ident, $value:ty, $load:path, $sees:ident, $scope:expr) => {
         impl Loader<$key> for Batch {
             type Value = $value;
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
                 let reach = self.reach().await?;
+                if let Some(scope) = $scope {
+                    reach.require(scope).map_err(gql)?;
+                }
                 let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
                 Ok($load(self.0.db(), &ids)
                     .await
@@ -110,44 +116,66 @@ impl<T> Visible<T> for Vec<T> {
     }
 }
 
-loader!(TeamById, team::Model, batch::teams_by_id, sees_team);
-loader!(PortalById, portal::Model, batch::portals_by_id, sees_portal);
+const TEAMS: Option<ApiScope> = Some(ApiScope::TeamsRead);
+const PORTALS: Option<ApiScope> = Some(ApiScope::PortalsRead);
+const NO_SCOPE: Option<ApiScope> = None;
+
+loader!(TeamById, team::Model, batch::teams_by_id, sees_team, TEAMS);
+loader!(
+    PortalById,
+    portal::Model,
+    batch::portals_by_id,
+    sees_portal,
+    PORTALS
+);
 loader!(
     TeamsOfManager,
     Vec<team::Model>,
     batch::teams_of_managers,
-    sees_team
+    sees_team,
+    TEAMS
 );
 loader!(
     PortalsOfManager,
     Vec<portal::Model>,
     batch::portals_of_managers,
-    sees_portal
+    sees_portal,
+    PORTALS
 );
 loader!(
     ManagersOfTeam,
     Vec<manager::Model>,
     batch::managers_of_teams,
-    sees_manager
+    sees_manager,
+    NO_SCOPE
 );
-loader!(SubteamsOf, Vec<team::Model>, batch::subteams, sees_team);
+loader!(
+    SubteamsOf,
+    Vec<team::Model>,
+    batch::subteams,
+    sees_team,
+    TEAMS
+);
 loader!(
     SubportalsOf,
     Vec<portal::Model>,
     batch::subportals,
-    sees_portal
+    sees_portal,
+    PORTALS
 );
 loader!(
     SubportalsOfTeam,
     Vec<portal::Model>,
     batch::subportals_of_teams,
-    sees_portal
+    sees_portal,
+    PORTALS
 );
 loader!(
     PortalsOfRep,
     Vec<portal::Model>,
     batch::portals_of_reps,
-    sees_portal
+    sees_portal,
+    PORTALS
 );
 
 /// One page of a team's reps; keys asking for the same page are loaded together.
@@ -163,6 +191,7 @@ impl Loader<RepsOfTeam> for Batch {
         keys: &[RepsOfTeam],
     ) -> Result<HashMap<RepsOfTeam, Self::Value>, Self::Error> {
         let reach = self.reach().await?;
+        reach.require(ApiScope::RepsRead).map_err(gql)?;
         // Only teams the caller sees: a `Team` is only ever built for a visible team, but a
         // loader does not trust its callers. (Filtering reps by account in the page query
         // instead would lead SQLite to the account index and a scan of every rep.)
@@ -182,6 +211,40 @@ impl Loader<RepsOfTeam> for Batch {
                 .map_err(gql)?
             {
                 loaded.insert(RepsOfTeam(team, page), reps);
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// A manager's authorized applications (with or without the revoked ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AuthorizationsOf(pub Uuid, pub bool);
+
+impl Loader<AuthorizationsOf> for Batch {
+    type Value = Vec<service::authorization::Authorized>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AuthorizationsOf],
+    ) -> Result<HashMap<AuthorizationsOf, Self::Value>, Self::Error> {
+        let mut loaded = HashMap::new();
+        for include_revoked in [false, true] {
+            let ids: Vec<Uuid> = keys
+                .iter()
+                .filter(|k| k.1 == include_revoked)
+                .map(|k| k.0)
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let found = service::authorization::list_for(&self.0, &ids, include_revoked)
+                .await
+                .map_err(gql)?;
+            for id in ids {
+                let list = found.get(&id).cloned().unwrap_or_default();
+                loaded.insert(AuthorizationsOf(id, include_revoked), list);
             }
         }
         Ok(loaded)

@@ -6,8 +6,9 @@ use entity::manager::{self, ManagerKind as StoredKind};
 use super::{
     Portal, Scope, Team, client,
     connection::{self, ManagerConnection},
+    developer_app::AppAuthorization,
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
-    loaders::{PortalsOfManager, TeamById, TeamsOfManager},
+    loaders::{AuthorizationsOf, PortalsOfManager, TeamById, TeamsOfManager},
     mutation_scope,
     scalars::{parse_id, to_id},
     scope, state,
@@ -138,6 +139,25 @@ impl Manager {
             .iter()
             .any(|t| t.id == team_id);
         Ok(service::access::effective_rights(&self.0, &team, assigned).into())
+    }
+
+    /// The developer apps this (API) manager has authorized, newest first; with
+    /// `includeRevoked`, also the authorizations revoked since. Company managers see every
+    /// manager's, a manager its own; app tokens get `FORBIDDEN`.
+    async fn authorized_applications(
+        &self,
+        #[graphql(default = false)] include_revoked: bool,
+    ) -> async_graphql::Result<Vec<AppAuthorization>> {
+        let found = self
+            .1
+            .loaders()
+            .load_one(AuthorizationsOf(self.0.id, include_revoked))
+            .await?
+            .unwrap_or_default();
+        Ok(found
+            .into_iter()
+            .map(|(authorization, app)| AppAuthorization(authorization, app))
+            .collect())
     }
 }
 

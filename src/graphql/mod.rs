@@ -5,6 +5,7 @@
 mod account;
 mod audit;
 mod connection;
+mod developer_app;
 mod features;
 mod loaders;
 mod manager;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     portal::PortalQuery,
     rep::RepQuery,
     audit::AuditQuery,
+    developer_app::DeveloperAppQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct MutationRoot(
     team::TeamMutation,
     portal::PortalMutation,
     rep::RepMutation,
+    developer_app::DeveloperAppMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -4,6 +4,8 @@ mod graphql;
 mod health;
 mod request_log;
 
+pub use graphql::client_info;
+
 use actix_web::{
     App, HttpServer,
     dev::Server,
@@ -27,7 +29,8 @@ pub fn configure(state: AppState, schema: AppSchema) -> impl Fn(&mut web::Servic
             )
             .route("/graphiql", web::get().to(graphql::graphiql))
             .route("/healthz", web::get().to(health::healthz))
-            .route("/readyz", web::get().to(health::readyz));
+            .route("/readyz", web::get().to(health::readyz))
+            .configure(crate::oauth::routes);
     }
 }
 

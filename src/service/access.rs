@@ -31,7 +31,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, Principal, Restriction},
+    auth::{
+        Actor, Principal, Restriction,
+        scope::{ApiScope, ScopeSet},
+    },
     error::AppError,
     service::features::{RepFeatureSet, Right, RightSet},
 };
@@ -83,6 +86,22 @@ impl Access {
         self.0.principal.signed_in()
     }
 
+    /// The caller of an operation an app token may do only with `scope` (SPEC 6). With a
+    /// manager's own session, its permissions alone decide.
+    pub fn actor_for(&self, scope: ApiScope) -> Result<&Actor, AppError> {
+        let actor = self.actor()?;
+        actor.require_scope(scope)?;
+        Ok(actor)
+    }
+
+    /// The caller of an operation for people only: app tokens never reach manager
+    /// administration, developer apps or the audit log (SPEC 6).
+    pub fn person(&self) -> Result<&Actor, AppError> {
+        let actor = self.actor()?;
+        actor.not_app()?;
+        Ok(actor)
+    }
+
     /// The signed-in manager, for an operation that lifts `restriction`.
     pub fn lifting(&self, restriction: Restriction) -> Result<&Actor, AppError> {
         self.0.principal.lifting(restriction)
@@ -101,24 +120,30 @@ impl Access {
 
     /// A team the caller can read, or `NOT_FOUND`.
     pub async fn team(&self, id: Uuid) -> Result<team::Model, AppError> {
-        self.read::<team::Entity>(id, "team", Reach::sees_team)
+        self.read::<team::Entity>(id, "team", Some(ApiScope::TeamsRead), Reach::sees_team)
             .await
     }
 
     /// A portal or sub-portal the caller can read, or `NOT_FOUND`.
     pub async fn portal(&self, id: Uuid) -> Result<portal::Model, AppError> {
-        self.read::<portal::Entity>(id, "portal", Reach::sees_portal)
-            .await
+        self.read::<portal::Entity>(
+            id,
+            "portal",
+            Some(ApiScope::PortalsRead),
+            Reach::sees_portal,
+        )
+        .await
     }
 
     /// A rep the caller can read, or `NOT_FOUND`.
     pub async fn rep(&self, id: Uuid) -> Result<rep::Model, AppError> {
-        self.read::<rep::Entity>(id, "rep", Reach::sees_rep).await
+        self.read::<rep::Entity>(id, "rep", Some(ApiScope::RepsRead), Reach::sees_rep)
+            .await
     }
 
     /// A manager the caller can read, or `NOT_FOUND`.
     pub async fn manager(&self, id: Uuid) -> Result<manager::Model, AppError> {
-        self.read::<manager::Entity>(id, "manager", Reach::sees_manager)
+        self.read::<manager::Entity>(id, "manager", None, Reach::sees_manager)
             .await
     }
 
@@ -127,6 +152,7 @@ impl Access {
         &self,
         id: Uuid,
         what: &'static str,
+        scope: Option<ApiScope>,
         sees: fn(&Reach, &E::Model) -> bool,
     ) -> Result<E::Model, AppError>
     where
@@ -134,6 +160,9 @@ impl Access {
         <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
     {
         let reach = self.reach().await?;
+        if let Some(scope) = scope {
+            reach.require(scope)?;
+        }
         E::find_by_id(id)
             .one(&self.0.db)
             .await?
@@ -153,6 +182,8 @@ pub struct Reach {
     teams: Option<HashSet<Uuid>>,
     /// `None`: every portal of the account.
     portals: Option<HashSet<Uuid>>,
+    /// The scopes of an app token; `None` for a manager's own session.
+    app_scopes: Option<ScopeSet>,
 }
 
 impl Reach {
@@ -170,7 +201,17 @@ impl Reach {
             kind: actor.kind,
             teams,
             portals,
+            app_scopes: actor.app.as_ref().map(|grant| grant.scopes),
         })
+    }
+
+    /// Refuses a read an app token's scopes do not cover (`FORBIDDEN`, naming the scope):
+    /// every read path, top-level or nested, asks here.
+    pub fn require(&self, scope: ApiScope) -> Result<(), AppError> {
+        match self.app_scopes {
+            Some(scopes) if !scopes.has(scope) => Err(AppError::MissingScope(scope)),
+            _ => Ok(()),
+        }
     }
 
     /// The team ids a list must be limited to; `None` for the whole account.

@@ -133,7 +133,7 @@ pub async fn list(
     target_id: Option<Uuid>,
     page: PageArgs,
 ) -> Result<Page<audit_event::Model>, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     access::company_only(actor)?;
     let mut query =
         audit_event::Entity::find().filter(audit_event::Column::AccountId.eq(actor.account_id));

@@ -66,6 +66,13 @@ impl<'a> Change<'a> {
         self.txn.commit().await?;
         Ok(())
     }
+
+    /// Records several entries (one per target changed) and commits.
+    pub async fn commit_all(self, entries: Vec<audit::AuditEntry<'_>>) -> Result<(), AppError> {
+        audit::record_all(&self.txn, self.now, entries).await?;
+        self.txn.commit().await?;
+        Ok(())
+    }
 }
 
 /// The settings a change touched, before and after, as the audit log keeps them.

@@ -53,7 +53,7 @@ pub async fn list(
     search: Option<&str>,
     page: PageArgs,
 ) -> Result<Page<manager::Model>, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     let mut query = manager::Entity::find().filter(manager::Column::AccountId.eq(actor.account_id));
     if actor.kind != ManagerKind::Company {
         query = query.filter(manager::Column::Id.eq(actor.manager_id));
@@ -87,6 +87,7 @@ pub async fn list(
 
 /// One manager the caller may see, or `NOT_FOUND`.
 pub async fn get(caller: &Access, id: Uuid) -> Result<manager::Model, AppError> {
+    caller.person()?;
     caller.manager(id).await
 }
 
@@ -132,7 +133,7 @@ pub async fn create(
     kind: ManagerKind,
     input: NewManager,
 ) -> Result<manager::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     access::company_only(actor)?;
     let action = match kind {
         ManagerKind::Team => "createTeamManager",
@@ -205,7 +206,7 @@ pub async fn update(
     id: Uuid,
     patch: ManagerPatch,
 ) -> Result<manager::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     access::company_only(actor)?;
     let login = patch.login.as_deref().map(validate::login).transpose()?;
     let name = patch
@@ -253,7 +254,7 @@ pub async fn delete(
     client: &ClientInfo,
     id: Uuid,
 ) -> Result<Uuid, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     access::company_only(actor)?;
     let change = Change::begin(state, actor, client).await?;
     let target = find_in_account(change.txn(), actor, id).await?;
@@ -297,7 +298,7 @@ pub async fn update_set(
     which: ManagerSet,
     patch: Patch,
 ) -> Result<manager::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     access::company_only(actor)?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
@@ -339,7 +340,7 @@ pub async fn set_teams(
     id: Uuid,
     team_ids: Vec<Uuid>,
 ) -> Result<manager::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = team_ids.into_iter().collect();
     let change = Change::begin(state, actor, client).await?;
@@ -383,7 +384,7 @@ pub async fn set_portals(
     id: Uuid,
     portal_ids: Vec<Uuid>,
 ) -> Result<manager::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     access::company_only(actor)?;
     let wanted: BTreeSet<Uuid> = portal_ids.into_iter().collect();
     let change = Change::begin(state, actor, client).await?;
@@ -435,7 +436,7 @@ pub async fn update_login_settings(
     id: Uuid,
     patch: LoginSettingsPatch,
 ) -> Result<manager::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.person()?;
     if actor.kind != ManagerKind::Company {
         return Err(AppError::Forbidden);
     }

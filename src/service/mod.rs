@@ -4,9 +4,12 @@
 pub mod access;
 pub mod account;
 pub mod audit;
+pub mod authorization;
 pub mod batch;
 pub mod change;
+pub mod developer_app;
 pub mod features;
+pub mod grant;
 pub mod links;
 pub mod logins;
 pub mod manager;

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
+    auth::scope::ApiScope,
     auth::{Actor, ClientInfo, password},
     error::AppError,
     service::{
@@ -40,6 +41,7 @@ pub async fn list(
     search: Option<&str>,
     page: PageArgs,
 ) -> Result<Page<rep::Model>, AppError> {
+    caller.actor_for(ApiScope::RepsRead)?;
     let reach = caller.reach().await?;
     let mut query = rep::Entity::find().filter(rep::Column::AccountId.eq(reach.account_id));
     if let Some(team_id) = team_id {
@@ -163,7 +165,7 @@ pub async fn create(
     client: &ClientInfo,
     input: RepInput,
 ) -> Result<rep::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::RepsWrite)?;
     // Permission first: a caller who may not add reps here learns nothing else.
     let team_id = input
         .team_id
@@ -229,7 +231,7 @@ pub async fn update(
     id: Uuid,
     input: RepInput,
 ) -> Result<rep::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::RepsWrite)?;
     if input.password.is_some() {
         return Err(AppError::bad_input(
             "set a rep's password with setRepPassword",
@@ -340,7 +342,7 @@ pub async fn set_password(
     id: Uuid,
     new_password: String,
 ) -> Result<rep::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::RepsWrite)?;
     let (current, team) = visible(&state.db, actor, id).await?;
     access::require_right(&state.db, actor, &team, Right::ChangeRepPassword).await?;
     password::check_policy(&new_password, &current.login, &current.name)?;
@@ -423,7 +425,7 @@ pub async fn update_features(
     id: Uuid,
     patch: Patch,
 ) -> Result<rep::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::RepsWrite)?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
     let (current, team) = visible(change.txn(), actor, id).await?;
@@ -469,7 +471,7 @@ pub async fn delete(
     client: &ClientInfo,
     id: Uuid,
 ) -> Result<Uuid, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::RepsWrite)?;
     let change = Change::begin(state, actor, client).await?;
     let (current, team) = visible(change.txn(), actor, id).await?;
     access::require_right(change.txn(), actor, &team, Right::AddDeleteReps).await?;

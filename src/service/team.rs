@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::ClientInfo,
+    auth::scope::ApiScope,
     error::AppError,
     service::{
         access::{self, Access},
@@ -44,6 +45,7 @@ pub async fn list(
     parent_id: Option<Uuid>,
     page: PageArgs,
 ) -> Result<Page<team::Model>, AppError> {
+    caller.actor_for(ApiScope::TeamsRead)?;
     let reach = caller.reach().await?;
     let mut query = team::Entity::find().filter(team::Column::AccountId.eq(reach.account_id));
     if let Some(ids) = reach.team_ids() {
@@ -130,7 +132,7 @@ pub async fn create(
     client: &ClientInfo,
     input: TeamInput,
 ) -> Result<team::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::TeamsWrite)?;
     let parent_id = input.parent_id.flatten();
     let portal_id = input.portal_id.flatten();
     let subportal_ids: BTreeSet<Uuid> = input
@@ -224,7 +226,7 @@ pub async fn update(
     id: Uuid,
     input: TeamInput,
 ) -> Result<team::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::TeamsWrite)?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
     let current = access::visible_team(change.txn(), actor, id).await?;
@@ -295,7 +297,7 @@ pub async fn delete(
     client: &ClientInfo,
     id: Uuid,
 ) -> Result<Uuid, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::TeamsWrite)?;
     let change = Change::begin(state, actor, client).await?;
     let current = access::visible_team(change.txn(), actor, id).await?;
     match current.parent_id {
@@ -350,7 +352,7 @@ pub async fn update_set(
     which: TeamSet,
     patch: Patch,
 ) -> Result<team::Model, AppError> {
-    let actor = caller.actor()?;
+    let actor = caller.actor_for(ApiScope::TeamsWrite)?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
     let current = access::visible_team(change.txn(), actor, id).await?;

@@ -64,9 +64,13 @@ impl TestApp {
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database_url(&dir).await;
+        // Bound first, so the server knows the address clients reach it at (the OAuth issuer).
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
         let mut config = Config {
             database_url: database_url.clone(),
             workers: Some(1),
+            public_url: Some(format!("http://{addr}")),
             ..Config::default()
         };
         adjust(&mut config);
@@ -82,8 +86,6 @@ impl TestApp {
             .await
             .expect("state");
         let schema = graphql::schema(state.clone());
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
         let server = http::server(state.clone(), schema.clone(), listener).expect("server");
         let handle = server.handle();
         tokio::spawn(server);

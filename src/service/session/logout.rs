@@ -19,6 +19,8 @@ pub async fn logout(
     client: &ClientInfo,
 ) -> Result<bool, AppError> {
     let actor = caller.signed_in()?;
+    // Sessions are people's: an app token neither ends nor changes one.
+    actor.not_app()?;
     let Some(session_id) = actor.session_id else {
         return Err(AppError::bad_input("this caller has no session to end"));
     };

@@ -28,9 +28,10 @@ pub mod verify;
 pub use login::login;
 pub use logout::logout;
 pub use one_time::ONE_TIME_TOKEN_TTL;
-pub use open::{open_session, revoke_all_sessions, revoke_session};
+pub use open::{open_session, restriction_for, revoke_all_sessions, revoke_session};
 pub use password::change_password;
 pub use reset::{request_password_reset, reset_password};
+pub use secrets::{hash_secret, new_secret};
 pub use validation::validate_email;
 pub use verify::verify_password;
 
@@ -54,6 +55,7 @@ impl SignedIn {
             login: self.manager.login.clone(),
             session_id: Some(self.session_id),
             restriction: self.restriction,
+            app: None,
         })
     }
 }

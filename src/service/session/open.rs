@@ -25,7 +25,8 @@ use crate::{
 /// A restricted session only lasts long enough to lift its restriction.
 const RESTRICTED_SESSION_TTL: Duration = Duration::minutes(30);
 
-fn restriction_for(manager: &manager::Model) -> Restriction {
+/// The restriction a sign-in of `manager` gets (the OAuth sign-in page refuses any).
+pub fn restriction_for(manager: &manager::Model) -> Restriction {
     if manager.force_password_change {
         Restriction::PasswordChange
     } else if manager.force_validation_prompt && !manager.email_validated {

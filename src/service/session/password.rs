@@ -25,6 +25,8 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<SignedIn, AppError> {
     let actor = caller.lifting(Restriction::PasswordChange)?;
+    // Sessions are people's: an app token neither ends nor changes one.
+    actor.not_app()?;
     let now = state.clock.now();
     let manager = load_manager(state, actor.manager_id).await?;
     let keys = throttle_keys(&manager.login_key, client);

@@ -28,6 +28,8 @@ pub async fn validate_email(
     code: &str,
 ) -> Result<SignedIn, AppError> {
     let actor = caller.lifting(Restriction::EmailValidation)?;
+    // Sessions are people's: an app token neither ends nor changes one.
+    actor.not_app()?;
     let now = state.clock.now();
     let manager = load_manager(state, actor.manager_id).await?;
     let keys = throttle_keys(&manager.login_key, client);
