@@ -2,6 +2,7 @@
 //! only its hash kept), rotation, update, disable, listing, who may do it, `authorizedApplications`
 //! and `revokeApiManagerApplications`, with their audit events.
 
+use admin_center::clock::Clock;
 use chrono::Duration;
 use entity::manager::ManagerKind;
 use sea_orm::EntityTrait;

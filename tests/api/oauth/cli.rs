@@ -3,6 +3,7 @@
 
 use std::process::{Command, Output};
 
+use chrono::Duration;
 use serde_json::{Value, json};
 
 use super::flow::verify_with_jwks;
@@ -226,19 +227,34 @@ async fn keys_rotate_adds_a_key_and_tokens_signed_before_still_work() {
     assert_works(&world, &before.access, "token signed before the rotation").await;
     verify_with_jwks(&world.app, &before.access).await;
 
-    // New tokens are signed with the new key, and work here too.
-    let after = Tokens::from_reply(&refresh(&world.app, &dev, &before.refresh).await);
+    // Each replica reloads its keys within a minute (RELOAD_EVERY): until then it still
+    // signs with the retired key, so that key must outlive the tokens it signs then.
+    world.app.clock.advance(Duration::seconds(30));
+    let late = Tokens::from_reply(&refresh(&world.app, &dev, &before.refresh).await);
+    world.app.clock.advance(Duration::seconds(31));
+    let after = Tokens::from_reply(&refresh(&world.app, &dev, &late.refresh).await);
     let kid = jsonwebtoken::decode_header(&after.access)
         .unwrap()
         .kid
         .unwrap();
-    assert_eq!(kid, new_kid, "signed with the newest key");
+    assert_eq!(kid, new_kid, "a minute on, the newest key signs");
     assert_works(&world, &after.access, "token signed after the rotation").await;
     verify_with_jwks(&world.app, &after.access).await;
 
-    // The replica that was running during the rotation verifies both.
-    for token in [&before.access, &after.access] {
+    // The replica that was running during the rotation verifies both keys' tokens.
+    for token in [&late.access, &after.access] {
         let (status, body) = replica.gql(token, ME, json!({})).await;
         assert_eq!(status, 200, "{body}");
     }
+
+    // Just before the last token the retired key signed expires, the key still verifies it
+    // and the JWKS still lists it.
+    world
+        .app
+        .clock
+        .advance(Duration::minutes(15) - Duration::seconds(31 + 2));
+    assert_works(&world, &late.access, "the retired key's last token").await;
+    verify_with_jwks(&world.app, &late.access).await;
+    let (status, body) = replica.gql(&late.access, ME, json!({})).await;
+    assert_eq!(status, 200, "the replica too: {body}");
 }

@@ -2,6 +2,7 @@
 //! with an error, the framing and caching headers, CSRF, the sign-in rules (throttling,
 //! restrictions, who may authorize at all) and the consent page's contents.
 
+use admin_center::clock::Clock;
 use entity::manager::ManagerKind;
 use serde_json::json;
 

@@ -502,9 +502,10 @@ async fn a_refresh_may_narrow_the_scope_but_never_widen_it() {
     .await;
     assert_lacks_scope(&teams, "teams:read", "narrowed token");
 
-    // Its successor keeps the narrower scope unless asked otherwise.
+    // Without `scope`, a refresh asks for the scope originally granted (RFC 6749 section 6),
+    // never more.
     let next = Tokens::from_reply(&refresh(&world.app, &dev, &narrowed.refresh).await);
-    assert_eq!(next.scope, "reps:read");
+    assert_eq!(next.scope, "reps:read teams:read");
     let answer = post_form(
         &world.app,
         "/oauth/token",
