@@ -3,6 +3,7 @@
 //! access token, refresh, and the company manager's revocation. Also the discovery documents
 //! and what an access token carries.
 
+use admin_center::clock::Clock;
 use oauth2::{
     AuthType, AuthorizationCode, CsrfToken, PkceCodeChallenge, RequestTokenError, Scope,
     TokenIntrospectionResponse, TokenResponse,
@@ -137,8 +138,9 @@ async fn third_party_app_runs_the_whole_flow_until_the_company_manager_revokes_i
     let listed = authorizations(&world.owner, world.api.id).await;
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0]["application"]["clientId"], json!(dev.client_id));
-    assert!(!listed[0]["lastUsedAt"].is_null(), "{listed:?}");
+    assert_eq!(listed[0]["scopes"], json!(["REPS_READ", "TEAMS_READ"]));
     assert!(listed[0]["revokedAt"].is_null());
+    last_used_since(&world, &dev.id, world.app.clock.now()).await;
 
     // Refresh: both tokens rotate, the new access token works.
     let refreshed = client
@@ -262,6 +264,46 @@ async fn client_secret_post_authenticates_like_basic() {
         Some(dev.client_id.clone())
     );
     assert_eq!(introspection.sub(), Some(world.api.id.to_string().as_str()));
+}
+
+#[tokio::test]
+async fn an_app_with_one_redirect_uri_may_leave_it_out_of_both_requests() {
+    // RFC 6749 4.1.3: redirect_uri is required at the token endpoint only if the
+    // authorization request included it. An `oauth2` client without a redirect URL sends it
+    // in neither.
+    let world = world().await;
+    let dev = confidential_app(&world, &["reps:read"]).await;
+    let client = oauth2::basic::BasicClient::new(oauth2::ClientId::new(dev.client_id.clone()))
+        .set_client_secret(oauth2::ClientSecret::new(dev.secret.clone().unwrap()))
+        .set_auth_uri(oauth2::AuthUrl::new(world.app.url("/oauth/authorize")).unwrap())
+        .set_token_uri(oauth2::TokenUrl::new(world.app.url("/oauth/token")).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, _) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("reps:read".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+    assert!(!auth_url.as_str().contains("redirect_uri"), "{auth_url}");
+    let mut browser = Browser::new(&world.app);
+    let page = browser.get(auth_url.as_str()).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let consent = browser.sign_in(&page, &world.api.login, API_PASSWORD).await;
+    let params = browser
+        .decide(&consent, "allow")
+        .await
+        .redirect_params(REDIRECT);
+    let token = client
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&no_redirects())
+        .await;
+    match token {
+        Ok(token) => assert_works(&world, token.access_token().secret(), "token").await,
+        Err(RequestTokenError::ServerResponse(answer)) => {
+            panic!("refused: {answer:?}")
+        }
+        Err(other) => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

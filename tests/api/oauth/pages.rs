@@ -476,6 +476,67 @@ async fn only_api_managers_of_accounts_that_allow_them_can_authorize() {
 }
 
 #[tokio::test]
+async fn unknown_request_parameters_are_ignored_and_repeated_ones_refused() {
+    // RFC 6749 3.1: the server MUST ignore unrecognized parameters (OpenID Connect clients
+    // send `nonce`, RFC 8707 clients `resource`), and parameters MUST NOT be repeated.
+    let world = world().await;
+    let dev = confidential_app(&world, &["reps:read"]).await;
+    let (challenge, _) = pkce();
+    let mut params = request_params(&dev, "reps:read", &challenge);
+    params.push(("nonce", "n-0S6_WzA2Mj"));
+    params.push(("resource", "https://admin.example.com/graphql"));
+    params.push(("ui_locales", "en"));
+    let page = open(&world.app, &params).await;
+    assert_eq!(page.status, 200, "extra parameters: {page:?}");
+
+    let mut repeated = request_params(&dev, "reps:read", &challenge);
+    repeated.push(("scope", "reps:read"));
+    let page = open(&world.app, &repeated).await;
+    let location = page.location().unwrap_or_default();
+    assert!(
+        page.status == 400 || location.contains("error=invalid_request"),
+        "a repeated parameter: {page:?}"
+    );
+    assert!(!location.contains("code="));
+}
+
+#[tokio::test]
+async fn an_api_manager_of_another_company_cannot_authorize_its_app() {
+    let world = world().await;
+    let dev = confidential_app(&world, &["reps:read"]).await;
+    let other = world.app.new_account().await;
+    admin_center::service::account::set_api_managers_allowed(
+        &world.app.state.db,
+        world.app.clock.now(),
+        other.account.id,
+        true,
+    )
+    .await
+    .unwrap();
+    let stranger = world
+        .app
+        .insert_manager(
+            other.account.id,
+            ManagerKind::Api,
+            &format!("api-b-{}", short_id()),
+            API_PASSWORD,
+        )
+        .await;
+    let (challenge, _) = pkce();
+    let mut browser = Browser::new(&world.app);
+    let page = browser
+        .get(&authorize_url(
+            &world.app,
+            &request_params(&dev, "reps:read", &challenge),
+        ))
+        .await;
+    browser
+        .sign_in(&page, &stranger.login, API_PASSWORD)
+        .await
+        .assert_error_page(403, "another company's API manager");
+}
+
+#[tokio::test]
 async fn the_consent_page_names_the_app_its_owner_and_each_scope_escaped() {
     let world = world().await;
     let name = r#"<b>Evil</b> "App" & <script>alert(1)</script>"#;

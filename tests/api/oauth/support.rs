@@ -187,6 +187,34 @@ pub async fn authorizations(who: &User, manager_id: Uuid) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// `lastUsedAt` of the API manager's active authorization of `app_id`, once it is at least
+/// `since`. The server writes it off the request path, so this waits for it (up to 5 s of
+/// real time, as for mail); the clock is not moved.
+pub async fn last_used_since(
+    world: &World,
+    app_id: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    let started = std::time::Instant::now();
+    loop {
+        let listed = authorizations(&world.owner, world.api.id).await;
+        let last_used = listed
+            .iter()
+            .find(|a| a["application"]["id"] == json!(app_id) && a["revokedAt"].is_null())
+            .and_then(|a| {
+                serde_json::from_value::<chrono::DateTime<chrono::Utc>>(a["lastUsedAt"].clone())
+                    .ok()
+            });
+        match last_used {
+            Some(at) if at >= since => return at,
+            _ if started.elapsed() > std::time::Duration::from_secs(5) => {
+                panic!("lastUsedAt never reached {since}: {listed:?}")
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+}
+
 pub const REVOKE_APPS: &str = "mutation($m: ID!, $apps: [ID!]!) {
     revokeApiManagerApplications(managerId: $m, appIds: $apps) { id } }";
 

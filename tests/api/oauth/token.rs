@@ -254,6 +254,26 @@ async fn a_second_redemption_fails_and_revokes_what_the_first_issued() {
 }
 
 #[tokio::test]
+async fn two_concurrent_redemptions_of_one_code_yield_one_success_and_revoke_it() {
+    let world = world().await;
+    let dev = confidential_app(&world, &["reps:read"]).await;
+    let grant = grant(&world, &dev, "reps:read").await;
+    let (a, b) = tokio::join!(
+        exchange(&world.app, &dev, &grant),
+        exchange(&world.app, &dev, &grant),
+    );
+    let (winner, loser) = match (a.status, b.status) {
+        (200, _) => (a, b),
+        (_, 200) => (b, a),
+        _ => panic!("one redemption succeeds: {a:?} {b:?}"),
+    };
+    loser.assert_error(400, "invalid_grant", "the other redemption");
+    // The code was presented twice: what it issued is revoked (RFC 6749 4.1.2).
+    let tokens = Tokens::from_reply(&winner);
+    assert_refused(&world.app, &tokens.access, "the winner's access token").await;
+}
+
+#[tokio::test]
 async fn an_unknown_client_and_a_wrong_secret_look_alike() {
     let world = world().await;
     let dev = confidential_app(&world, &["reps:read"]).await;
