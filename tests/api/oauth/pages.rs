@@ -460,7 +460,9 @@ async fn only_api_managers_of_accounts_that_allow_them_can_authorize() {
         try_sign_in(login).await.assert_error_page(403, what);
     }
 
-    // The account stops allowing API managers: its API manager cannot authorize either.
+    // The account stops allowing API managers: its API manager cannot authorize any more,
+    // and the tokens it authorized before stop at once.
+    let earlier = tokens(&world, &dev, "reps:read").await;
     admin_center::service::account::set_api_managers_allowed(
         &world.app.state.db,
         world.app.clock.now(),
@@ -472,7 +474,15 @@ async fn only_api_managers_of_accounts_that_allow_them_can_authorize() {
     try_sign_in(world.api.login.clone())
         .await
         .assert_error_page(403, "API manager of an account that no longer allows them");
-    assert!(authorizations(&world.owner, world.api.id).await.is_empty());
+    assert_refused(
+        &world.app,
+        &earlier.access,
+        "a token of a no longer allowed API manager",
+    )
+    .await;
+    refresh(&world.app, &dev, &earlier.refresh)
+        .await
+        .assert_error(400, "invalid_grant", "its refresh token");
 }
 
 #[tokio::test]
