@@ -206,7 +206,8 @@ pub async fn last_used_since(
                     .ok()
             });
         match last_used {
-            Some(at) if at >= since => return at,
+            // PostgreSQL keeps microseconds of the clock's nanoseconds.
+            Some(at) if at >= since - chrono::Duration::microseconds(1) => return at,
             _ if started.elapsed() > std::time::Duration::from_secs(5) => {
                 panic!("lastUsedAt never reached {since}: {listed:?}")
             }
