@@ -27,6 +27,9 @@ fn without(base: &[(&'static str, &str)], keys: &[&str]) -> Vec<(String, String)
         .collect()
 }
 
+/// An authorization request's query parameters.
+type Params = Vec<(String, String)>;
+
 async fn open_owned(app: &TestApp, params: &[(String, String)]) -> Page {
     let borrowed: Vec<(&str, &str)> = params
         .iter()
@@ -55,7 +58,7 @@ async fn a_bad_client_or_redirect_uri_shows_an_error_page_and_never_redirects() 
         "the good request"
     );
 
-    let cases: Vec<(&str, Vec<(String, String)>)> = vec![
+    let cases: Vec<(&str, Params)> = vec![
         ("unknown client", with(&good, "client_id", "no-such-client")),
         ("no client", without(&good, &["client_id"])),
         (
@@ -165,7 +168,7 @@ async fn request_errors_redirect_back_with_the_error_state_and_iss() {
     let dev = confidential_app(&world, &["reps:read", "teams:read"]).await;
     let (challenge, _) = pkce();
     let good = request_params(&dev, "reps:read", &challenge);
-    let cases: Vec<(&str, Vec<(String, String)>, &str)> = vec![
+    let cases: Vec<(&str, Params, &str)> = vec![
         (
             "implicit grant",
             with(&good, "response_type", "token"),
