@@ -421,6 +421,36 @@ async fn a_restricted_api_manager_is_told_what_to_do_and_gets_no_code() {
 }
 
 #[tokio::test]
+async fn an_api_manager_that_must_validate_its_email_gets_no_code() {
+    let world = world().await;
+    let dev = confidential_app(&world, &["reps:read"]).await;
+    ok(
+        &world.owner,
+        "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { forceValidationPrompt: true }) { id } }",
+        json!({ "id": world.api.id }),
+    )
+    .await;
+    let (challenge, _) = pkce();
+    let mut browser = Browser::new(&world.app);
+    let page = browser
+        .get(&authorize_url(
+            &world.app,
+            &request_params(&dev, "reps:read", &challenge),
+        ))
+        .await;
+    let answer = browser
+        .sign_in(&page, &world.api.login, API_PASSWORD)
+        .await;
+    answer.assert_error_page(403, "e-mail validation pending");
+    assert!(
+        answer.body.to_lowercase().contains("e-mail"),
+        "tells what to do first: {}",
+        answer.body
+    );
+    assert!(authorizations(&world.owner, world.api.id).await.is_empty());
+}
+
+#[tokio::test]
 async fn only_api_managers_of_accounts_that_allow_them_can_authorize() {
     let world = world().await;
     let dev = confidential_app(&world, &["reps:read"]).await;
