@@ -438,9 +438,7 @@ async fn an_api_manager_that_must_validate_its_email_gets_no_code() {
             &request_params(&dev, "reps:read", &challenge),
         ))
         .await;
-    let answer = browser
-        .sign_in(&page, &world.api.login, API_PASSWORD)
-        .await;
+    let answer = browser.sign_in(&page, &world.api.login, API_PASSWORD).await;
     answer.assert_error_page(403, "e-mail validation pending");
     assert!(
         answer.body.to_lowercase().contains("e-mail"),
