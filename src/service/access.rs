@@ -319,6 +319,29 @@ pub fn effective_rights(manager: &manager::Model, team: &team::Model, assigned: 
     }
 }
 
+/// What an app token's scopes leave of `rights` (SPEC 6: a token does only what both its
+/// scopes and its API manager allow): `teams:write` keeps adding and deleting sub-teams,
+/// `reps:write` the rep rights. A manager's own session keeps them all.
+pub fn within_scopes(rights: RightSet, actor: &Actor) -> RightSet {
+    let Some(grant) = &actor.app else {
+        return rights;
+    };
+    let mut allowed = RightSet::none();
+    if grant.scopes.has(ApiScope::TeamsWrite) {
+        allowed = allowed.with(Right::AddDeleteSubteams.name(), true);
+    }
+    if grant.scopes.has(ApiScope::RepsWrite) {
+        for right in [
+            Right::AddDeleteReps,
+            Right::ChangeRepNameLogin,
+            Right::ChangeRepPassword,
+        ] {
+            allowed = allowed.with(right.name(), true);
+        }
+    }
+    rights.intersect(allowed)
+}
+
 /// A team of the caller's account that the caller can see, or `NOT_FOUND`, read through
 /// `conn` (inside a write, its transaction).
 pub async fn visible_team(

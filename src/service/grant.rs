@@ -240,12 +240,13 @@ async fn start_family(
     state: &AppState,
     conn: &impl ConnectionTrait,
     app: &developer_app::Model,
+    family_id: Uuid,
     authorization_id: Uuid,
     scopes: ScopeSet,
     now: DateTime<Utc>,
-) -> Result<(Uuid, Tokens), GrantError> {
+) -> Result<Tokens, GrantError> {
     let family = token_family::Model {
-        id: Uuid::now_v7(),
+        id: family_id,
         authorization_id,
         scopes: scopes.bits(),
         created_at: now,
@@ -255,8 +256,7 @@ async fn start_family(
     token_family::Entity::insert(token_family::ActiveModel::from(family.clone()))
         .exec_without_returning(conn)
         .await?;
-    let tokens = next_tokens(state, conn, app, &family, scopes, now).await?;
-    Ok((family.id, tokens))
+    next_tokens(state, conn, app, &family, scopes, now).await
 }
 
 /// The next refresh token of `family` and an access token with `scopes`, after checking that
@@ -364,15 +364,9 @@ pub async fn redeem_code(
             "code_verifier is missing or does not match the code_challenge",
         ));
     }
-    let (family_id, tokens) = start_family(
-        state,
-        &txn,
-        app,
-        authorization.id,
-        ScopeSet::from_bits(found.scopes),
-        now,
-    )
-    .await?;
+    // Spent first, under the row's lock: of two redemptions racing, the second finds it spent
+    // and is treated like any second redemption.
+    let family_id = Uuid::now_v7();
     let spent = oauth_code::Entity::update_many()
         .col_expr(oauth_code::Column::UsedAt, Expr::value(now))
         .col_expr(oauth_code::Column::FamilyId, Expr::value(family_id))
@@ -381,8 +375,31 @@ pub async fn redeem_code(
         .exec(&txn)
         .await?;
     if spent.rows_affected != 1 {
+        let first = oauth_code::Entity::find_by_id(found.code_hash.clone())
+            .one(&txn)
+            .await?
+            .and_then(|c| c.family_id);
+        if let Some(family) = first {
+            revoke_families(
+                &txn,
+                sea_orm::Condition::all().add(token_family::Column::Id.eq(family)),
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await?;
         return Err(invalid);
     }
+    let tokens = start_family(
+        state,
+        &txn,
+        app,
+        family_id,
+        authorization.id,
+        ScopeSet::from_bits(found.scopes),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(tokens)
 }
