@@ -197,10 +197,12 @@ async fn run() {
     let mut owner = created.owner.clone();
     owner.password_hash = hash.clone();
     owner.force_password_change = false;
-    manager::Entity::update(manager::ActiveModel::from(owner.clone()))
-        .exec(&state.db)
-        .await
-        .unwrap();
+    manager::Entity::update(sea_orm::ActiveModelTrait::reset_all(
+        manager::ActiveModel::from(owner.clone()),
+    ))
+    .exec(&state.db)
+    .await
+    .unwrap();
     let mut api = created.owner.clone();
     api.id = uuid::Uuid::now_v7();
     api.kind = ManagerKind::Api;

@@ -124,6 +124,13 @@ impl Access {
             .await
     }
 
+    /// A team the caller can see, or `NOT_FOUND`, when it is only a filter (an app token
+    /// needs no `teams:read` for it: nothing of the team is answered).
+    pub async fn team_in_reach(&self, id: Uuid) -> Result<team::Model, AppError> {
+        self.read::<team::Entity>(id, "team", None, Reach::sees_team)
+            .await
+    }
+
     /// A portal or sub-portal the caller can read, or `NOT_FOUND`.
     pub async fn portal(&self, id: Uuid) -> Result<portal::Model, AppError> {
         self.read::<portal::Entity>(

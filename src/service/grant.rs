@@ -118,10 +118,12 @@ pub async fn authenticate_client(
         .and_then(|app| app.secret_hash.clone())
         .unwrap_or_else(|| SecretHash("0".repeat(64)));
     let secret_matches: bool = presented.0.as_bytes().ct_eq(stored.0.as_bytes()).into();
+    // A public client has nothing to send; an empty secret (`id:` in Basic) is the same.
+    let sent_secret = credentials.secret.as_deref().is_some_and(|s| !s.is_empty());
     match found {
-        Some(app) if app.disabled_at.is_none() => match (app.confidential, &credentials.secret) {
-            (true, Some(_)) if secret_matches => Ok(app),
-            (false, None) => Ok(app),
+        Some(app) if app.disabled_at.is_none() => match (app.confidential, sent_secret) {
+            (true, true) if secret_matches => Ok(app),
+            (false, false) => Ok(app),
             _ => Err(GrantError::InvalidClient),
         },
         _ => Err(GrantError::InvalidClient),
@@ -206,6 +208,20 @@ async fn revoke_families(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Revokes one token family.
+async fn revoke_family(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    revoke_families(
+        conn,
+        sea_orm::Condition::all().add(token_family::Column::Id.eq(id)),
+        now,
+    )
+    .await
 }
 
 /// Revokes authorizations and all their token families: what `revokeApiManagerApplications`
@@ -338,12 +354,7 @@ pub async fn redeem_code(
     if found.used_at.is_some() {
         // A second redemption: whatever the first one issued is revoked (RFC 6749 §4.1.2).
         if let Some(family) = found.family_id {
-            revoke_families(
-                &txn,
-                sea_orm::Condition::all().add(token_family::Column::Id.eq(family)),
-                now,
-            )
-            .await?;
+            revoke_family(&txn, family, now).await?;
         }
         txn.commit().await?;
         return Err(invalid);
@@ -380,12 +391,7 @@ pub async fn redeem_code(
             .await?
             .and_then(|c| c.family_id);
         if let Some(family) = first {
-            revoke_families(
-                &txn,
-                sea_orm::Condition::all().add(token_family::Column::Id.eq(family)),
-                now,
-            )
-            .await?;
+            revoke_family(&txn, family, now).await?;
         }
         txn.commit().await?;
         return Err(invalid);
@@ -528,12 +534,7 @@ pub async fn revoke(
     if standing.app_id != app.id {
         return Ok(());
     }
-    revoke_families(
-        &state.db,
-        sea_orm::Condition::all().add(token_family::Column::Id.eq(family_id)),
-        now,
-    )
-    .await
+    revoke_family(&state.db, family_id, now).await
 }
 
 /// Token introspection (RFC 7662) for `app`'s own tokens. Anything else — foreign, expired,
