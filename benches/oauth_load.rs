@@ -11,8 +11,10 @@
 //!    token, `CLIENTS` concurrent clients, in alternating rounds of `SECONDS` each (`ROUNDS`
 //!    of each), so both see the same machine.
 //!
-//!     cargo bench --bench oauth_load
-//!     BENCH_DATABASE_URL=postgres://… cargo bench --bench oauth_load
+//! ```sh
+//! cargo bench --bench oauth_load
+//! BENCH_DATABASE_URL=postgres://… cargo bench --bench oauth_load
+//! ```
 //!
 //! Environment: `CLIENTS` (default 16), `SECONDS` (default 5), `ROUNDS` (default 3).
 
