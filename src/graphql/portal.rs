@@ -12,8 +12,7 @@ use super::{
     scalars::{parse_id, to_id},
     scope, state,
 };
-use crate::{
-    auth::scope::ApiScope,error::GqlResultExt, service, service::paging::PageArgs};
+use crate::{auth::scope::ApiScope, error::GqlResultExt, service, service::paging::PageArgs};
 
 /// A portal (no parent) or a sub-portal of one, with the scope it was reached in.
 #[derive(Clone)]

@@ -83,8 +83,8 @@ async fn every_query_answers_each_caller_within_its_reach() {
             on: "RepConnection",
             select: "totalCount",
             vars: |r| json!({ "team": r.team }),
-            // Filtering by a team reads the team.
-            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[REPS_READ, TEAMS_READ]),
+            // Filtering by a team answers nothing of the team: reps:read is enough.
+            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[REPS_READ]),
             ..Row::BASE
         },
         Row {
@@ -125,7 +125,8 @@ async fn every_query_answers_each_caller_within_its_reach() {
             on: "Rep",
             select: "features { multiSession }",
             vars: |r| json!({ "id": r.rep }),
-            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[REPS_READ, TEAMS_READ]),
+            // The team's defaults are read for the rep's features, not shown: reps:read.
+            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[REPS_READ]),
             ..Row::BASE
         },
         Row {
