@@ -62,6 +62,7 @@ macro_rules! key {
 }
 
 key!(TeamById);
+key!(TeamOfRep);
 key!(PortalById);
 key!(TeamsOfManager);
 key!(PortalsOfManager);
@@ -121,6 +122,15 @@ const PORTALS: Option<ApiScope> = Some(ApiScope::PortalsRead);
 const NO_SCOPE: Option<ApiScope> = None;
 
 loader!(TeamById, team::Model, batch::teams_by_id, sees_team, TEAMS);
+// A rep's team for what the rep's own fields need (its effective features), which `reps:read`
+// covers; the `Team` object itself stays behind `teams:read`.
+loader!(
+    TeamOfRep,
+    team::Model,
+    batch::teams_by_id,
+    sees_team,
+    NO_SCOPE
+);
 loader!(
     PortalById,
     portal::Model,

@@ -123,8 +123,8 @@ impl Manager {
 
     /// What this manager may use on `teamId` (SPEC 4.4): every right for a company manager;
     /// for a team manager, its rights that the team's `managerFeatures` also allow, if it is
-    /// assigned to the team, else none; none for an API manager. The server enforces exactly
-    /// this.
+    /// assigned to the team, else none; for an API manager, the provisioning rights (with an
+    /// app token, those its scopes allow). The server enforces exactly this.
     async fn effective_rights(&self, team_id: ID) -> async_graphql::Result<ManagerRightSet> {
         let team_id = parse_id("teamId", &team_id).gql()?;
         let loaders = self.1.loaders();
@@ -138,7 +138,13 @@ impl Manager {
             .unwrap_or_default()
             .iter()
             .any(|t| t.id == team_id);
-        Ok(service::access::effective_rights(&self.0, &team, assigned).into())
+        let rights = service::access::effective_rights(&self.0, &team, assigned);
+        // Seen through an app token, what the token's scopes leave of them.
+        Ok(match self.1.access().actor() {
+            Ok(caller) => service::access::within_scopes(rights, caller),
+            Err(_) => rights,
+        }
+        .into())
     }
 
     /// The developer apps this (API) manager has authorized, newest first; with

@@ -12,7 +12,7 @@ use super::{
     scalars::{parse_id, to_id},
     scope, state,
 };
-use crate::{error::GqlResultExt, service, service::paging::PageArgs};
+use crate::{auth::scope::ApiScope, error::GqlResultExt, service, service::paging::PageArgs};
 
 /// A portal (no parent) or a sub-portal of one, with the scope it was reached in.
 #[derive(Clone)]
@@ -31,6 +31,7 @@ impl Portal {
     /// The portal of a sub-portal; `null` for a portal (and for a team manager not assigned
     /// to it).
     async fn parent(&self) -> async_graphql::Result<Option<Portal>> {
+        self.1.require(ApiScope::PortalsRead).await?;
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };

@@ -8,7 +8,7 @@ use super::{
     Portal, Scope, Team, client,
     connection::{self, RepConnection},
     features::{RepFeatureOverrides, RepFeatureSet, RepFeatureSetPatch},
-    loaders::{PortalsOfRep, TeamById},
+    loaders::{PortalsOfRep, TeamById, TeamOfRep},
     mutation_scope,
     scalars::{parse_id, to_id},
     scope, state,
@@ -77,7 +77,12 @@ impl Rep {
 
     /// The features the rep has: its overrides over its team's `repDefaults`.
     async fn features(&self) -> async_graphql::Result<RepFeatureSet> {
-        let team = self.loaded_team().await?;
+        let team = self
+            .1
+            .loaders()
+            .load_one(TeamOfRep(self.0.team_id))
+            .await?
+            .ok_or_else(|| async_graphql::ErrorExtensions::extend(&AppError::NotFound("team")))?;
         Ok(self
             .overrides()
             .effective(features::RepFeatureSet::from_bits(team.rep_defaults))

@@ -14,6 +14,7 @@ use super::{
     scope, state,
 };
 use crate::{
+    auth::scope::ApiScope,
     error::GqlResultExt,
     service::{
         self, features,
@@ -38,6 +39,7 @@ impl Team {
 
     /// The team this one is a sub-team of (`null` for a team manager not assigned to it).
     async fn parent(&self) -> async_graphql::Result<Option<Team>> {
+        self.1.require(ApiScope::TeamsRead).await?;
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
@@ -53,6 +55,7 @@ impl Team {
 
     /// The portal the team serves (`null` for a team manager not assigned to it).
     async fn portal(&self) -> async_graphql::Result<Option<Portal>> {
+        self.1.require(ApiScope::PortalsRead).await?;
         let Some(portal) = self.0.portal_id else {
             return Ok(None);
         };

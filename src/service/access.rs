@@ -124,6 +124,13 @@ impl Access {
             .await
     }
 
+    /// A team the caller can see, or `NOT_FOUND`, when it is only a filter (an app token
+    /// needs no `teams:read` for it: nothing of the team is answered).
+    pub async fn team_in_reach(&self, id: Uuid) -> Result<team::Model, AppError> {
+        self.read::<team::Entity>(id, "team", None, Reach::sees_team)
+            .await
+    }
+
     /// A portal or sub-portal the caller can read, or `NOT_FOUND`.
     pub async fn portal(&self, id: Uuid) -> Result<portal::Model, AppError> {
         self.read::<portal::Entity>(
@@ -317,6 +324,29 @@ pub fn effective_rights(manager: &manager::Model, team: &team::Model, assigned: 
             .intersect(RightSet::from_bits(team.manager_features)),
         ManagerKind::Team => RightSet::none(),
     }
+}
+
+/// What an app token's scopes leave of `rights` (SPEC 6: a token does only what both its
+/// scopes and its API manager allow): `teams:write` keeps adding and deleting sub-teams,
+/// `reps:write` the rep rights. A manager's own session keeps them all.
+pub fn within_scopes(rights: RightSet, actor: &Actor) -> RightSet {
+    let Some(grant) = &actor.app else {
+        return rights;
+    };
+    let mut allowed = RightSet::none();
+    if grant.scopes.has(ApiScope::TeamsWrite) {
+        allowed = allowed.with(Right::AddDeleteSubteams.name(), true);
+    }
+    if grant.scopes.has(ApiScope::RepsWrite) {
+        for right in [
+            Right::AddDeleteReps,
+            Right::ChangeRepNameLogin,
+            Right::ChangeRepPassword,
+        ] {
+            allowed = allowed.with(right.name(), true);
+        }
+    }
+    rights.intersect(allowed)
 }
 
 /// A team of the caller's account that the caller can see, or `NOT_FOUND`, read through

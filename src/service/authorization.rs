@@ -31,11 +31,13 @@ pub const MAX_REVOKE: usize = 100;
 pub type Authorized = (app_authorization::Model, developer_app::Model);
 
 /// Who may see and revoke `manager`'s authorizations: a company manager of its account, or
-/// the manager itself, each with its own session (never an app token).
+/// the API manager itself, each with its own session (never an app token). Team managers
+/// have none and are refused, like for every API-manager matter.
 fn may_administer(actor: &Actor, manager: &manager::Model) -> Result<(), AppError> {
     actor.not_app()?;
     if manager.account_id == actor.account_id
-        && (actor.kind == ManagerKind::Company || actor.manager_id == manager.id)
+        && (actor.kind == ManagerKind::Company
+            || (actor.kind == ManagerKind::Api && actor.manager_id == manager.id))
     {
         Ok(())
     } else {
@@ -52,6 +54,9 @@ pub async fn list_for(
     include_revoked: bool,
 ) -> Result<HashMap<Uuid, Vec<Authorized>>, AppError> {
     let actor = caller.person()?;
+    if actor.kind == ManagerKind::Team {
+        return Err(AppError::Forbidden);
+    }
     let ids = manager_ids
         .iter()
         .copied()

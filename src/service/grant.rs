@@ -118,10 +118,12 @@ pub async fn authenticate_client(
         .and_then(|app| app.secret_hash.clone())
         .unwrap_or_else(|| SecretHash("0".repeat(64)));
     let secret_matches: bool = presented.0.as_bytes().ct_eq(stored.0.as_bytes()).into();
+    // A public client has nothing to send; an empty secret (`id:` in Basic) is the same.
+    let sent_secret = credentials.secret.as_deref().is_some_and(|s| !s.is_empty());
     match found {
-        Some(app) if app.disabled_at.is_none() => match (app.confidential, &credentials.secret) {
-            (true, Some(_)) if secret_matches => Ok(app),
-            (false, None) => Ok(app),
+        Some(app) if app.disabled_at.is_none() => match (app.confidential, sent_secret) {
+            (true, true) if secret_matches => Ok(app),
+            (false, false) => Ok(app),
             _ => Err(GrantError::InvalidClient),
         },
         _ => Err(GrantError::InvalidClient),
@@ -208,6 +210,20 @@ async fn revoke_families(
     Ok(())
 }
 
+/// Revokes one token family.
+async fn revoke_family(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    revoke_families(
+        conn,
+        sea_orm::Condition::all().add(token_family::Column::Id.eq(id)),
+        now,
+    )
+    .await
+}
+
 /// Revokes authorizations and all their token families: what `revokeApiManagerApplications`
 /// and a reused refresh token do.
 pub async fn revoke_authorizations(
@@ -240,12 +256,13 @@ async fn start_family(
     state: &AppState,
     conn: &impl ConnectionTrait,
     app: &developer_app::Model,
+    family_id: Uuid,
     authorization_id: Uuid,
     scopes: ScopeSet,
     now: DateTime<Utc>,
-) -> Result<(Uuid, Tokens), GrantError> {
+) -> Result<Tokens, GrantError> {
     let family = token_family::Model {
-        id: Uuid::now_v7(),
+        id: family_id,
         authorization_id,
         scopes: scopes.bits(),
         created_at: now,
@@ -255,8 +272,7 @@ async fn start_family(
     token_family::Entity::insert(token_family::ActiveModel::from(family.clone()))
         .exec_without_returning(conn)
         .await?;
-    let tokens = next_tokens(state, conn, app, &family, scopes, now).await?;
-    Ok((family.id, tokens))
+    next_tokens(state, conn, app, &family, scopes, now).await
 }
 
 /// The next refresh token of `family` and an access token with `scopes`, after checking that
@@ -338,12 +354,7 @@ pub async fn redeem_code(
     if found.used_at.is_some() {
         // A second redemption: whatever the first one issued is revoked (RFC 6749 §4.1.2).
         if let Some(family) = found.family_id {
-            revoke_families(
-                &txn,
-                sea_orm::Condition::all().add(token_family::Column::Id.eq(family)),
-                now,
-            )
-            .await?;
+            revoke_family(&txn, family, now).await?;
         }
         txn.commit().await?;
         return Err(invalid);
@@ -364,15 +375,9 @@ pub async fn redeem_code(
             "code_verifier is missing or does not match the code_challenge",
         ));
     }
-    let (family_id, tokens) = start_family(
-        state,
-        &txn,
-        app,
-        authorization.id,
-        ScopeSet::from_bits(found.scopes),
-        now,
-    )
-    .await?;
+    // Spent first, under the row's lock: of two redemptions racing, the second finds it spent
+    // and is treated like any second redemption.
+    let family_id = Uuid::now_v7();
     let spent = oauth_code::Entity::update_many()
         .col_expr(oauth_code::Column::UsedAt, Expr::value(now))
         .col_expr(oauth_code::Column::FamilyId, Expr::value(family_id))
@@ -381,8 +386,26 @@ pub async fn redeem_code(
         .exec(&txn)
         .await?;
     if spent.rows_affected != 1 {
+        let first = oauth_code::Entity::find_by_id(found.code_hash.clone())
+            .one(&txn)
+            .await?
+            .and_then(|c| c.family_id);
+        if let Some(family) = first {
+            revoke_family(&txn, family, now).await?;
+        }
+        txn.commit().await?;
         return Err(invalid);
     }
+    let tokens = start_family(
+        state,
+        &txn,
+        app,
+        family_id,
+        authorization.id,
+        ScopeSet::from_bits(found.scopes),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(tokens)
 }
@@ -511,12 +534,7 @@ pub async fn revoke(
     if standing.app_id != app.id {
         return Ok(());
     }
-    revoke_families(
-        &state.db,
-        sea_orm::Condition::all().add(token_family::Column::Id.eq(family_id)),
-        now,
-    )
-    .await
+    revoke_family(&state.db, family_id, now).await
 }
 
 /// Token introspection (RFC 7662) for `app`'s own tokens. Anything else — foreign, expired,

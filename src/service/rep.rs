@@ -45,7 +45,7 @@ pub async fn list(
     let reach = caller.reach().await?;
     let mut query = rep::Entity::find().filter(rep::Column::AccountId.eq(reach.account_id));
     if let Some(team_id) = team_id {
-        caller.team(team_id).await?;
+        caller.team_in_reach(team_id).await?;
         query = query.filter(rep::Column::TeamId.eq(team_id));
     } else if let Some(ids) = reach.team_ids() {
         query = query.filter(rep::Column::TeamId.is_in(ids.iter().copied()));

@@ -416,3 +416,159 @@ pub fn find_token(text: &str, prefix: &str) -> Option<String> {
 pub fn error_code(response: &Value) -> Option<&str> {
     response["errors"][0]["extensions"]["code"].as_str()
 }
+
+/// A developer app as a test registers it: its GraphQL id, OAuth client id and secret.
+#[derive(Clone, Debug)]
+pub struct TestClient {
+    pub id: String,
+    pub client_id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+/// Tokens an app got from the token endpoint.
+#[derive(Clone, Debug)]
+pub struct AppTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// The `value` of every `<input type="hidden" name=… value=…>` of a page, unescaped.
+pub fn hidden_inputs(page: &str) -> Vec<(String, String)> {
+    let unescape = |v: &str| {
+        v.replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.strip_prefix(" value=\"")?.split_once('"')?.0;
+            Some((name.to_owned(), unescape(value)))
+        })
+        .collect()
+}
+
+impl TestApp {
+    /// Registers a confidential app through GraphQL as `owner` (a company manager).
+    pub async fn register_app(&self, owner: &User, scopes: &[&str]) -> TestClient {
+        let redirect_uri = "http://127.0.0.1:9/callback".to_owned();
+        let body = owner
+            .gql(
+                "mutation($s: [ApiScope!]!, $r: [String!]!) { registerDeveloperApp(input: { name: \"Test app\", redirectUris: $r, scopes: $s, confidential: true }) { app { id clientId } clientSecret } }",
+                json!({ "s": scopes, "r": [redirect_uri] }),
+            )
+            .await;
+        let registered = &body["data"]["registerDeveloperApp"];
+        TestClient {
+            id: registered["app"]["id"].as_str().expect("app id").to_owned(),
+            client_id: registered["app"]["clientId"]
+                .as_str()
+                .expect("client id")
+                .to_owned(),
+            secret: registered["clientSecret"].as_str().map(str::to_owned),
+            redirect_uri,
+        }
+    }
+
+    /// An API manager (`login`, `password`, unrestricted) authorizes `app` for `scope` (the
+    /// OAuth string, e.g. "reps:read teams:read") through the real sign-in and consent pages,
+    /// and the app exchanges the code: real HTTP all the way, as a browser and an app would.
+    pub async fn authorize_app(
+        &self,
+        app: &TestClient,
+        login: &str,
+        password: &str,
+        scope: &str,
+    ) -> AppTokens {
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let verifier = format!("verifier-{}-{}", Uuid::new_v4(), Uuid::new_v4());
+        let challenge = admin_center::service::grant::s256(&verifier);
+        let page = browser
+            .get(self.url("/oauth/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", &app.client_id),
+                ("redirect_uri", &app.redirect_uri),
+                ("scope", scope),
+                ("state", "test-state"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .expect("authorize");
+        assert_eq!(page.status(), 200, "sign-in page");
+        let cookie = page
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .expect("CSRF cookie")
+            .to_owned();
+        let mut form = hidden_inputs(&page.text().await.expect("page"));
+        form.push(("login".into(), login.into()));
+        form.push(("password".into(), password.into()));
+        let mut answer = browser
+            .post(self.url("/oauth/authorize"))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("sign in");
+        if answer.status() == 200 {
+            let mut form = hidden_inputs(&answer.text().await.expect("consent page"));
+            form.push(("decision".into(), "allow".into()));
+            answer = browser
+                .post(self.url("/oauth/authorize"))
+                .header("cookie", &cookie)
+                .form(&form)
+                .send()
+                .await
+                .expect("consent");
+        }
+        assert_eq!(answer.status(), 303, "redirect back with a code");
+        let location = answer.headers()["location"].to_str().expect("location");
+        let code = location
+            .split(['?', '&'])
+            .find_map(|p| p.strip_prefix("code="))
+            .expect("code in the redirect")
+            .to_owned();
+        let mut exchange = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", app.redirect_uri.clone()),
+            ("code_verifier", verifier),
+            ("client_id", app.client_id.clone()),
+        ];
+        if let Some(secret) = &app.secret {
+            exchange.push(("client_secret", secret.clone()));
+        }
+        let tokens: Value = self
+            .client
+            .post(self.url("/oauth/token"))
+            .form(&exchange)
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token JSON");
+        AppTokens {
+            access_token: tokens["access_token"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{tokens}"))
+                .to_owned(),
+            refresh_token: tokens["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+}

@@ -9,6 +9,7 @@
 mod harness;
 
 mod account;
+mod app_tokens;
 mod audit_actor;
 mod authz;
 mod cli;

@@ -15,7 +15,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             call: "createTeam(input: { name: $name })",
             on: "Team",
             vars: name,
-            expect: PROVISIONING,
+            expect: PROVISIONING.needs(&[TEAMS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -24,7 +24,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             call: "createTeam(input: { name: $name, parentId: $parent })",
             on: "Team",
             vars: |r| json!({ "name": format!("Row {} sub", r.n), "parent": r.team }),
-            expect: NEEDS_RIGHT,
+            expect: NEEDS_RIGHT.needs(&[TEAMS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -34,7 +34,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             on: "Team",
             fresh: Fresh::Team,
             vars: fresh_name,
-            expect: TEAM_SETTINGS,
+            expect: TEAM_SETTINGS.needs(&[TEAMS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -44,7 +44,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             select: "",
             fresh: Fresh::Team,
             vars: fresh,
-            expect: TEAM_SETTINGS,
+            expect: TEAM_SETTINGS.needs(&[TEAMS_WRITE]),
             ..Row::BASE
         },
         // The team manager is assigned to the sub-team; the right counts on its parent.
@@ -55,7 +55,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             select: "",
             fresh: Fresh::SubTeam,
             vars: fresh,
-            expect: NEEDS_RIGHT,
+            expect: NEEDS_RIGHT.needs(&[TEAMS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -65,10 +65,12 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             on: "Team",
             fresh: Fresh::Team,
             vars: fresh,
+            // Company managers only; a token without teams:write hears about the scope first.
             expect: Expect {
                 api: FORBIDDEN,
                 ..TEAM_SETTINGS
-            },
+            }
+            .needs(&[TEAMS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -78,7 +80,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             on: "Team",
             fresh: Fresh::Team,
             vars: fresh,
-            expect: TEAM_SETTINGS,
+            expect: TEAM_SETTINGS.needs(&[TEAMS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -87,7 +89,8 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             call: "createPortal(input: { name: $name })",
             on: "Portal",
             vars: name,
-            expect: PROVISIONING,
+            // No scope lets an app change portals.
+            expect: PROVISIONING.refused(),
             ..Row::BASE
         },
         Row {
@@ -96,7 +99,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             call: "createPortal(input: { name: $name, parentId: $parent })",
             on: "Portal",
             vars: |r| json!({ "name": format!("Row {} sub", r.n), "parent": r.portal }),
-            expect: PROVISIONING_IN_A,
+            expect: PROVISIONING_IN_A.refused(),
             ..Row::BASE
         },
         // The team managers on T and T2 are assigned to the portal: still not theirs to change.
@@ -107,7 +110,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             on: "Portal",
             fresh: Fresh::Portal,
             vars: fresh_name,
-            expect: PROVISIONING_IN_A,
+            expect: PROVISIONING_IN_A.refused(),
             ..Row::BASE
         },
         Row {
@@ -117,7 +120,7 @@ async fn teams_and_portals_change_only_within_reach_and_rights() {
             select: "",
             fresh: Fresh::Portal,
             vars: fresh,
-            expect: PROVISIONING_IN_A,
+            expect: PROVISIONING_IN_A.refused(),
             ..Row::BASE
         },
     ];
@@ -136,7 +139,7 @@ async fn reps_change_only_with_the_effective_right_or_rep_control() {
                 name: "Row Rep", email: "row.rep@example.com", password: "Row-Pass-2026x" })"#,
             on: "Rep",
             vars: |r| json!({ "team": r.team, "login": format!("row{}.new", r.n) }),
-            expect: NEEDS_RIGHT,
+            expect: NEEDS_RIGHT.needs(&[REPS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -146,7 +149,7 @@ async fn reps_change_only_with_the_effective_right_or_rep_control() {
             on: "Rep",
             fresh: Fresh::Rep,
             vars: fresh,
-            expect: NEEDS_RIGHT,
+            expect: NEEDS_RIGHT.needs(&[REPS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -156,7 +159,7 @@ async fn reps_change_only_with_the_effective_right_or_rep_control() {
             on: "Rep",
             fresh: Fresh::Rep,
             vars: fresh,
-            expect: NEEDS_RIGHT,
+            expect: NEEDS_RIGHT.needs(&[REPS_WRITE]),
             ..Row::BASE
         },
         // Rep controls are not team rights: T2's managerFeatures do not limit them, so the
@@ -171,7 +174,8 @@ async fn reps_change_only_with_the_effective_right_or_rep_control() {
             expect: Expect {
                 team_on_t2: DATA,
                 ..NEEDS_RIGHT
-            },
+            }
+            .needs(&[REPS_WRITE]),
             ..Row::BASE
         },
         Row {
@@ -181,7 +185,7 @@ async fn reps_change_only_with_the_effective_right_or_rep_control() {
             select: "",
             fresh: Fresh::Rep,
             vars: fresh,
-            expect: NEEDS_RIGHT,
+            expect: NEEDS_RIGHT.needs(&[REPS_WRITE]),
             ..Row::BASE
         },
     ];

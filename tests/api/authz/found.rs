@@ -36,7 +36,13 @@ async fn login_with_another_accounts_token_shows_only_what_the_signed_in_manager
                 "managers": me, "reps": { "nodes": [{ "login": "rep.ta", "email": "rep.ta@example.com" }] } }),
     ];
     want.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
-    for token_of in [Caller::OtherCompany, Caller::Company, Caller::Api] {
+    for token_of in [
+        Caller::OtherCompany,
+        Caller::Company,
+        Caller::Api,
+        Caller::AppAll,
+        Caller::AppRepsOnly,
+    ] {
         let body = f
             .send(
                 token_of,
@@ -95,7 +101,12 @@ async fn a_restricted_login_answer_gives_nothing_past_the_manager_whatever_the_t
         ),
     ] {
         restricted_manager(&f, login, settings).await;
-        for token_of in [Caller::Anonymous, Caller::Company, Caller::OtherCompany] {
+        for token_of in [
+            Caller::Anonymous,
+            Caller::Company,
+            Caller::OtherCompany,
+            Caller::AppAll,
+        ] {
             let body = f
                 .send(
                     token_of,

@@ -2,9 +2,14 @@
 //! exact, and the same again through an alias and (queries) fragments, because no spelling of a
 //! request may reach more than the plain one (SPEC 2, 4.4).
 //!
+//! App tokens are callers too (SPEC 4.4, 6): tokens of A's API manager that real developer
+//! apps got through the sign-in and consent pages, each with its own scopes. A token gets what
+//! its API manager gets where its scopes allow, `FORBIDDEN` naming the first missing scope
+//! where they do not, and `FORBIDDEN` (naming none) for what is for people only.
+//!
 //! Not in the table: `login`, `requestPasswordReset` and `resetPassword` are open to anyone,
 //! and `logout`, `changePassword` and `validateEmail` act on a real session; signin.rs covers
-//! all six.
+//! all six (apps.rs: app tokens on `logout` and `changePassword`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -23,6 +28,7 @@ use uuid::Uuid;
 
 use crate::harness::{TestApp, User, error_code};
 
+mod apps;
 mod changes;
 mod found;
 mod managers;
@@ -51,10 +57,50 @@ enum Caller {
     TeamElsewhere,
     /// A's API manager (A allows API managers).
     Api,
+    /// An app token of A's API manager with every scope.
+    AppAll,
+    /// An app token of A's API manager with the read scopes only.
+    AppReadOnly,
+    /// An app token of A's API manager with `reps:read` only.
+    AppRepsOnly,
+    /// An app token of A's API manager with every scope but `portals:read`.
+    AppNoPortals,
+    /// An app token of A's API manager with the write scopes only.
+    AppWriteOnly,
+}
+
+const REPS_READ: &str = "reps:read";
+const REPS_WRITE: &str = "reps:write";
+const TEAMS_READ: &str = "teams:read";
+const TEAMS_WRITE: &str = "teams:write";
+const PORTALS_READ: &str = "portals:read";
+
+impl Caller {
+    /// The scopes of an app token (what its app asked for and the API manager allowed);
+    /// `None` for people.
+    fn scopes(self) -> Option<&'static [&'static str]> {
+        match self {
+            Caller::AppAll => Some(&[REPS_READ, REPS_WRITE, TEAMS_READ, TEAMS_WRITE, PORTALS_READ]),
+            Caller::AppReadOnly => Some(&[REPS_READ, TEAMS_READ, PORTALS_READ]),
+            Caller::AppRepsOnly => Some(&[REPS_READ]),
+            Caller::AppNoPortals => Some(&[REPS_READ, REPS_WRITE, TEAMS_READ, TEAMS_WRITE]),
+            Caller::AppWriteOnly => Some(&[REPS_WRITE, TEAMS_WRITE]),
+            _ => None,
+        }
+    }
+
+    fn is_app(self) -> bool {
+        self.scopes().is_some()
+    }
+
+    /// Whether the caller is an app token without `scope`.
+    fn lacks(self, scope: &str) -> bool {
+        self.scopes().is_some_and(|held| !held.contains(&scope))
+    }
 }
 
 /// In declaration order: `Fixture::people` is indexed by `caller as usize`.
-const CALLERS: [Caller; 8] = [
+const CALLERS: [Caller; 13] = [
     Caller::Anonymous,
     Caller::Company,
     Caller::OtherCompany,
@@ -63,6 +109,11 @@ const CALLERS: [Caller; 8] = [
     Caller::TeamOnT2,
     Caller::TeamElsewhere,
     Caller::Api,
+    Caller::AppAll,
+    Caller::AppReadOnly,
+    Caller::AppRepsOnly,
+    Caller::AppNoPortals,
+    Caller::AppWriteOnly,
 ];
 
 /// What one caller must get.
@@ -72,8 +123,12 @@ enum Outcome {
     Data,
     /// `data.<field>` is null, with no error (`me` when anonymous).
     Null,
-    /// `errors[0].extensions.code` is exactly this, and `data.<field>` holds nothing.
+    /// `errors[0].extensions.code` is exactly this, `extensions.scope` is absent, and
+    /// `data.<field>` holds nothing.
     Code(&'static str),
+    /// A missing scope: `FORBIDDEN` with `extensions.scope` (and the message) naming it, and
+    /// `data.<field>` holds nothing.
+    Scope(&'static str),
 }
 
 const DATA: Outcome = Outcome::Data;
@@ -83,6 +138,19 @@ const FORBIDDEN: Outcome = Outcome::Code("FORBIDDEN");
 const NOT_FOUND: Outcome = Outcome::Code("NOT_FOUND");
 const BAD_USER_INPUT: Outcome = Outcome::Code("BAD_USER_INPUT");
 const CONFLICT: Outcome = Outcome::Code("CONFLICT");
+
+/// What app tokens need for a row, on top of what their API manager may do.
+#[derive(Clone, Copy, Debug)]
+enum App {
+    /// Forgotten: fails for every app token.
+    Unset,
+    /// For people only (manager administration, developer apps, the audit log): `FORBIDDEN`
+    /// naming no scope, whatever the scopes.
+    Refused,
+    /// These scopes, in the order the server checks them: a token without one gets
+    /// `FORBIDDEN` naming the first it lacks; with all of them, what its API manager gets.
+    Needs(&'static [&'static str]),
+}
 
 /// The outcome for each caller of one row.
 #[derive(Clone, Copy, Debug)]
@@ -95,10 +163,22 @@ struct Expect {
     team_on_t2: Outcome,
     team_elsewhere: Outcome,
     api: Outcome,
+    /// For the app tokens (of the API manager), from `api`.
+    app: App,
 }
 
 impl Expect {
     fn of(&self, caller: Caller) -> Outcome {
+        if let Some(held) = caller.scopes() {
+            return match self.app {
+                App::Unset => Outcome::Code("row has no expectations for app tokens"),
+                App::Refused => FORBIDDEN,
+                App::Needs(needed) => needed
+                    .iter()
+                    .find(|scope| !held.contains(scope))
+                    .map_or(self.api, |scope| Outcome::Scope(scope)),
+            };
+        }
         match caller {
             Caller::Anonymous => self.anonymous,
             Caller::Company => self.company,
@@ -107,7 +187,28 @@ impl Expect {
             Caller::TeamWithoutRight => self.team_without_right,
             Caller::TeamOnT2 => self.team_on_t2,
             Caller::TeamElsewhere => self.team_elsewhere,
-            Caller::Api => self.api,
+            Caller::Api
+            | Caller::AppAll
+            | Caller::AppReadOnly
+            | Caller::AppRepsOnly
+            | Caller::AppNoPortals
+            | Caller::AppWriteOnly => self.api,
+        }
+    }
+
+    /// The same, with app tokens needing `scopes` (in the order the server checks them).
+    const fn needs(self, scopes: &'static [&'static str]) -> Expect {
+        Expect {
+            app: App::Needs(scopes),
+            ..self
+        }
+    }
+
+    /// The same, with app tokens always refused.
+    const fn refused(self) -> Expect {
+        Expect {
+            app: App::Refused,
+            ..self
         }
     }
 }
@@ -122,6 +223,7 @@ const SIGNED_IN: Expect = Expect {
     team_on_t2: DATA,
     team_elsewhere: DATA,
     api: DATA,
+    app: App::Unset,
 };
 
 /// `me`: `null` rather than an error when anonymous.
@@ -163,6 +265,7 @@ const PROVISIONING: Expect = Expect {
     team_on_t2: FORBIDDEN,
     team_elsewhere: FORBIDDEN,
     api: DATA,
+    app: App::Unset,
 };
 
 /// Provisioning on a row of A: B's company manager does not see it.
@@ -171,9 +274,10 @@ const PROVISIONING_IN_A: Expect = Expect {
     ..PROVISIONING
 };
 
-/// Company managers, in their own account.
+/// Company managers, in their own account. Never app tokens (SPEC 6).
 const COMPANY_ONLY: Expect = Expect {
     api: FORBIDDEN,
+    app: App::Refused,
     ..PROVISIONING
 };
 
@@ -193,6 +297,7 @@ const ONLY_COMPANY_OF_A: Expect = Expect {
     team_on_t2: NOT_FOUND,
     team_elsewhere: NOT_FOUND,
     api: NOT_FOUND,
+    app: App::Refused,
 };
 
 /// A row that forgot its expectations fails for every caller.
@@ -205,6 +310,7 @@ const UNSET: Expect = Expect {
     team_on_t2: Outcome::Code("row has no expectations"),
     team_elsewhere: Outcome::Code("row has no expectations"),
     api: Outcome::Code("row has no expectations"),
+    app: App::Unset,
 };
 
 /// What A's company manager creates just before each run of a row, so that no run depends on
@@ -222,6 +328,8 @@ enum Fresh {
     Portal,
     /// A rep of the run's team.
     Rep,
+    /// A confidential developer app of A, authorized by no one.
+    App,
 }
 
 /// The ids one run works with, as its caller sees the world.
@@ -236,6 +344,10 @@ struct Run {
     portal: Uuid,
     /// A team manager of A that no caller is.
     bystander: Uuid,
+    /// A's API manager (whom the app tokens act for).
+    api: Uuid,
+    /// A developer app of A, authorized by A's API manager.
+    app: Uuid,
     /// The run's own target (`Fresh`); nil when the row needs none.
     fresh: Uuid,
     /// Unique in the test: logins and names.

@@ -2,7 +2,11 @@
 //! every root that can return its parent (queries, mutations, the `login` payload, connections'
 //! `nodes` and `edges.node`), two levels deep. Nested is scoped exactly like top level: what a
 //! caller gets through any path is exactly what the top-level queries would show it. The
-//! expected answers come from a model of the world below and the visibility rules of SPEC 2.
+//! expected answers come from a model of the world below and the visibility rules of SPEC 2,
+//! and for app tokens their scopes (SPEC 6): every nested team, rep or portal field needs its
+//! read scope, whatever it holds, and a refused field is left out of its object with a
+//! `FORBIDDEN` error naming the scope (async-graphql 7 drops a failed field rather than
+//! nulling its parent).
 //!
 //! The world, on top of `fixture()`:
 //! - T has sub-teams TA (assigned to the team managers on T and to the one elsewhere, whose
@@ -133,49 +137,65 @@ impl Model {
         }
     }
 
+    /// A list field of rows of `ty`: those `v` sees. An app token without the scope of `ty`
+    /// is refused the field, whether the list would be empty or not.
     fn visible(
         &self,
-        me: Option<Uuid>,
+        v: Viewer,
         ty: Ty,
         ids: impl IntoIterator<Item = Uuid>,
         depth: u8,
-    ) -> Value {
+        out: &mut Refusals,
+    ) -> Answer {
+        refuse(v, ty, out)?;
         let mut ids: Vec<Uuid> = ids
             .into_iter()
-            .filter(|id| self.sees(me, ty, *id))
+            .filter(|id| self.sees(v.me, ty, *id))
             .collect();
         ids.sort();
         ids.dedup();
-        Value::Array(
+        Ok(Value::Array(
             ids.into_iter()
-                .map(|id| self.view(me, ty, id, depth))
+                .map(|id| self.view(v, ty, id, depth, out))
                 .collect(),
-        )
+        ))
     }
 
-    fn optional(&self, me: Option<Uuid>, ty: Ty, id: Option<Uuid>, depth: u8) -> Value {
-        match id {
-            Some(id) if self.sees(me, ty, id) => self.view(me, ty, id, depth),
+    /// A nullable field of a row of `ty`: refused to an app token without the scope of `ty`,
+    /// whether there is a row or not; else the row if `v` sees it, or `null`.
+    fn optional(
+        &self,
+        v: Viewer,
+        ty: Ty,
+        id: Option<Uuid>,
+        depth: u8,
+        out: &mut Refusals,
+    ) -> Answer {
+        refuse(v, ty, out)?;
+        Ok(match id {
+            Some(id) if self.sees(v.me, ty, id) => self.view(v, ty, id, depth, out),
             _ => Value::Null,
-        }
+        })
     }
 
-    /// What `sel(ty, depth)` on row `id` must answer to `me`.
-    fn view(&self, me: Option<Uuid>, ty: Ty, id: Uuid, depth: u8) -> Value {
+    /// What `sel(ty, depth)` on row `id` must answer to `v`. A refused field is left out of
+    /// its object, with its error (async-graphql 7 does not null the parent of a failed
+    /// non-null field, it drops the field).
+    fn view(&self, v: Viewer, ty: Ty, id: Uuid, depth: u8, out: &mut Refusals) -> Value {
         let mut object = serde_json::Map::new();
         object.insert("id".into(), json!(id.to_string()));
         if depth == 0 {
             return Value::Object(object);
         }
         let d = depth - 1;
-        let fields: Vec<(&str, Value)> = match ty {
+        let fields: Vec<(&str, Answer)> = match ty {
             Ty::Manager => {
                 let m = &self.managers[&id];
                 vec![
-                    ("teams", self.visible(me, Ty::Team, m.teams.clone(), d)),
+                    ("teams", self.visible(v, Ty::Team, m.teams.clone(), d, out)),
                     (
                         "portals",
-                        self.visible(me, Ty::Portal, m.portals.clone(), d),
+                        self.visible(v, Ty::Portal, m.portals.clone(), d, out),
                     ),
                 ]
             }
@@ -191,48 +211,34 @@ impl Model {
                     .iter()
                     .filter(|(_, m)| m.teams.contains(&id))
                     .map(|(m, _)| *m);
-                let reps = self.visible(
-                    me,
-                    Ty::Rep,
-                    self.reps
-                        .iter()
-                        .filter(|(_, r)| r.team == id)
-                        .map(|(r, _)| *r),
-                    d,
-                );
-                let edges: Vec<Value> = reps
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|node| json!({ "node": node }))
-                    .collect();
+                let of_team = self
+                    .reps
+                    .iter()
+                    .filter(|(_, r)| r.team == id)
+                    .map(|(r, _)| *r);
+                let reps = refuse(v, Ty::Rep, out).map(|()| self.page(v, Ty::Rep, of_team, d, out));
                 vec![
-                    ("parent", self.optional(me, Ty::Team, t.parent, d)),
-                    ("subteams", self.visible(me, Ty::Team, subteams, d)),
-                    ("portal", self.optional(me, Ty::Portal, t.portal, d)),
+                    ("parent", self.optional(v, Ty::Team, t.parent, d, out)),
+                    ("subteams", self.visible(v, Ty::Team, subteams, d, out)),
+                    ("portal", self.optional(v, Ty::Portal, t.portal, d, out)),
                     (
                         "subportals",
-                        self.visible(me, Ty::Portal, t.subportals.clone(), d),
+                        self.visible(v, Ty::Portal, t.subportals.clone(), d, out),
                     ),
-                    ("managers", self.visible(me, Ty::Manager, managers, d)),
-                    (
-                        "reps",
-                        json!({
-                            "totalCount": reps.as_array().map_or(0, Vec::len),
-                            "nodes": reps,
-                            "edges": edges,
-                        }),
-                    ),
+                    ("managers", self.visible(v, Ty::Manager, managers, d, out)),
+                    ("reps", reps),
                 ]
             }
             Ty::Rep => {
                 let r = &self.reps[&id];
+                // Non-null: a visible rep's team is always visible (given `teams:read`).
+                let team =
+                    refuse(v, Ty::Team, out).map(|()| self.view(v, Ty::Team, r.team, d, out));
                 vec![
-                    // Non-null: a visible rep's team is always visible.
-                    ("team", self.view(me, Ty::Team, r.team, d)),
+                    ("team", team),
                     (
                         "portals",
-                        self.visible(me, Ty::Portal, r.portals.clone(), d),
+                        self.visible(v, Ty::Portal, r.portals.clone(), d, out),
                     ),
                 ]
             }
@@ -244,19 +250,30 @@ impl Model {
                     .filter(|(_, s)| s.parent == Some(id))
                     .map(|(s, _)| *s);
                 vec![
-                    ("parent", self.optional(me, Ty::Portal, p.parent, d)),
-                    ("subportals", self.visible(me, Ty::Portal, subportals, d)),
+                    ("parent", self.optional(v, Ty::Portal, p.parent, d, out)),
+                    (
+                        "subportals",
+                        self.visible(v, Ty::Portal, subportals, d, out),
+                    ),
                 ]
             }
         };
         for (name, value) in fields {
-            object.insert(name.into(), value);
+            if let Ok(value) = value {
+                object.insert(name.into(), value);
+            }
         }
         Value::Object(object)
     }
 
-    /// A top-level list: what `teams`, `reps`, `portals` and `managers` show `me`.
-    fn connection(&self, me: Option<Uuid>, ty: Ty) -> Value {
+    /// What a manager's own session sees of row `id` (it holds every scope).
+    fn session_view(&self, me: Option<Uuid>, ty: Ty, id: Uuid, depth: u8) -> Value {
+        self.view(Viewer::session(me), ty, id, depth, &mut Refusals::new())
+    }
+
+    /// A top-level list: what `teams`, `reps`, `portals` and `managers` show `v` (the root's
+    /// own scope is the row's business).
+    fn connection(&self, v: Viewer, ty: Ty, out: &mut Refusals) -> Value {
         let ids: Vec<Uuid> = match ty {
             Ty::Manager => self.managers.keys().copied().collect(),
             Ty::Team => self.teams.keys().copied().collect(),
@@ -264,9 +281,9 @@ impl Model {
             // Company and API managers list top-level portals (sub-portals hang from them); a
             // team manager lists the portals and sub-portals it is assigned to.
             Ty::Portal => {
-                let team_manager = me
-                    .and_then(|me| self.managers.get(&me))
-                    .is_some_and(|m| m.who == Who::Team);
+                let team_manager =
+                    v.me.and_then(|me| self.managers.get(&me))
+                        .is_some_and(|m| m.who == Who::Team);
                 self.portals
                     .iter()
                     .filter(|(_, p)| team_manager || p.parent.is_none())
@@ -274,20 +291,105 @@ impl Model {
                     .collect()
             }
         };
-        let nodes = self.visible(me, ty, ids, 2);
-        let edges: Vec<Value> = nodes
-            .as_array()
+        self.page(v, ty, ids, 2, out)
+    }
+
+    /// A connection of the rows of `ty` among `ids` that `v` sees: `nodes` and `edges.node`
+    /// resolve (and are refused) each on their own.
+    fn page(
+        &self,
+        v: Viewer,
+        ty: Ty,
+        ids: impl IntoIterator<Item = Uuid>,
+        depth: u8,
+        out: &mut Refusals,
+    ) -> Value {
+        let mut ids: Vec<Uuid> = ids
             .into_iter()
-            .flatten()
-            .map(|node| json!({ "node": node }))
+            .filter(|id| self.sees(v.me, ty, *id))
+            .collect();
+        ids.sort();
+        let nodes: Vec<Value> = ids
+            .iter()
+            .map(|id| self.view(v, ty, *id, depth, out))
+            .collect();
+        let edges: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({ "node": self.view(v, ty, *id, depth, out) }))
             .collect();
         json!({
-            "totalCount": nodes.as_array().map_or(0, Vec::len),
+            "totalCount": nodes.len(),
             "nodes": nodes,
             "edges": edges,
         })
     }
+
+    /// What a document whose one root field `x` answers `x` must give: the data, or with
+    /// refusals, the data as they leave it and exactly those errors.
+    fn want(x: Value, out: Refusals) -> Want {
+        let data = json!({ "x": x });
+        if out.is_empty() {
+            Want::Data(data)
+        } else {
+            Want::Partial(data, out)
+        }
+    }
 }
+
+/// Refuses a field of rows of `ty` to an app token without their scope, counting the error.
+fn refuse(v: Viewer, ty: Ty, out: &mut Refusals) -> Result<(), ()> {
+    match read_scope(ty).filter(|s| v.lacks(s)) {
+        Some(scope) => {
+            *out.entry(scope).or_default() += 1;
+            Err(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Who reads: a manager (none: anonymous) and, for an app token, the scopes it holds.
+#[derive(Clone, Copy, Debug)]
+struct Viewer {
+    me: Option<Uuid>,
+    scopes: Option<&'static [&'static str]>,
+}
+
+impl Viewer {
+    /// A manager's own session: its permissions alone decide.
+    fn session(me: Option<Uuid>) -> Viewer {
+        Viewer { me, scopes: None }
+    }
+
+    fn of(caller: Caller, me: Option<Uuid>) -> Viewer {
+        Viewer {
+            me,
+            scopes: caller.scopes(),
+        }
+    }
+
+    fn lacks(self, scope: &str) -> bool {
+        self.scopes.is_some_and(|held| !held.contains(&scope))
+    }
+}
+
+/// The scope an app token needs to read rows of `ty`, at top level or nested (SPEC 6).
+/// Managers need none here: `me` is open to app tokens, and a team's managers are those the
+/// API manager sees among them (itself at most); `managers` and `manager` refuse app tokens
+/// at the root.
+fn read_scope(ty: Ty) -> Option<&'static str> {
+    match ty {
+        Ty::Manager => None,
+        Ty::Team => Some(TEAMS_READ),
+        Ty::Rep => Some(REPS_READ),
+        Ty::Portal => Some(PORTALS_READ),
+    }
+}
+
+/// What a field answers: its value, or a refusal (the field is left out, with its error).
+type Answer = Result<Value, ()>;
+
+/// The errors one answer must carry: how many name each scope.
+type Refusals = BTreeMap<&'static str, usize>;
 
 /// `value` with every list of objects sorted by `id` (or by `node.id` for edges), so that
 /// answers compare whatever their order.
@@ -335,9 +437,14 @@ fn differences(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
             keys.sort();
             keys.dedup();
             for key in keys {
-                let (w, g) = (&w.get(key), &g.get(key));
-                let (w, g) = (w.unwrap_or(&Value::Null), g.unwrap_or(&Value::Null));
-                differences(&format!("{path}.{key}"), w, g, out);
+                let path = format!("{path}.{key}");
+                match (w.get(key), g.get(key)) {
+                    (Some(w), Some(g)) => differences(&path, w, g, out),
+                    // A refused field is left out of its object.
+                    (None, Some(g)) => out.push(format!("{path}: expected refused, got {g}")),
+                    (Some(w), None) => out.push(format!("{path}: expected {w}, got refused")),
+                    (None, None) => {}
+                }
             }
         }
         (Value::Array(w), Value::Array(g)) if ids(w) == ids(g) => {
@@ -364,14 +471,24 @@ impl NestedWorld {
         text
     }
 
-    /// Why `body` is not `want`: the differing paths, or the whole answer.
+    /// Why `body` is not `want`: the differing paths and the errors, or the whole answer.
     fn explain(&self, want: &Value, body: &Value) -> String {
         let mut out = Vec::new();
-        if body["errors"].is_null() {
-            differences("data", &sorted(want), &sorted(&body["data"]), &mut out);
+        let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+        for e in body["errors"].as_array().into_iter().flatten() {
+            *errors.entry(e["extensions"].to_string()).or_default() += 1;
         }
-        if out.is_empty() {
-            out.push(format!("expected {want}, got {body}"));
+        if !errors.is_empty() {
+            out.push(format!("got errors {errors:?}"));
+        }
+        let before = out.len();
+        differences("data", &sorted(want), &sorted(&body["data"]), &mut out);
+        if out.len() == before {
+            out.push(if errors.is_empty() {
+                format!("expected {want}, got {body}")
+            } else {
+                "data as expected".to_owned()
+            });
         }
         self.named(&out.join("\n      "))
     }
@@ -575,8 +692,50 @@ pub(super) async fn nested_world_with(
 enum Want {
     /// No error, and `data` is exactly this (lists compared in id order).
     Data(Value),
-    /// `errors[0].extensions.code` is this and the root field holds nothing.
+    /// `errors[0].extensions.code` is this, naming no scope, and the root field holds nothing.
     Code(&'static str),
+    /// The root field refused for this missing scope: `FORBIDDEN` naming it, and nothing in
+    /// the root field.
+    Scope(&'static str),
+    /// Nested fields refused for missing scopes: `data` is exactly this (the refused fields
+    /// left out), and the errors are exactly these: `FORBIDDEN`, so many naming each scope.
+    Partial(Value, Refusals),
+}
+
+impl Want {
+    fn met_by(&self, body: &Value) -> bool {
+        let errors = body["errors"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let scope = |e: &Value| e["extensions"]["scope"].as_str().map(str::to_owned);
+        match self {
+            Want::Data(data) => errors.is_empty() && sorted(&body["data"]) == sorted(data),
+            Want::Code(code) => {
+                error_code(body) == Some(code)
+                    && errors.first().and_then(scope).is_none()
+                    && body["data"]["x"].is_null()
+            }
+            Want::Scope(name) => {
+                error_code(body) == Some("FORBIDDEN")
+                    && errors.first().and_then(scope).as_deref() == Some(name)
+                    && body["data"]["x"].is_null()
+            }
+            Want::Partial(data, scopes) => {
+                let mut named = BTreeMap::new();
+                for e in errors {
+                    let key = match (e["extensions"]["code"].as_str(), scope(e)) {
+                        (Some("FORBIDDEN"), Some(s)) => s,
+                        _ => format!("{e}"),
+                    };
+                    *named.entry(key).or_insert(0) += 1;
+                }
+                let want: BTreeMap<String, usize> =
+                    scopes.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect();
+                named == want && sorted(&body["data"]) == sorted(data)
+            }
+        }
+    }
 }
 
 /// One nested row: a document whose root field is `x`, its variables, and the answer for each
@@ -602,7 +761,8 @@ impl NestedWorld {
         self.fixture.user(caller).map(User::id)
     }
 
-    /// A query of a row of `ty` by id: UNAUTHENTICATED when anonymous, NOT_FOUND out of
+    /// A query of a row of `ty` by id: UNAUTHENTICATED when anonymous, FORBIDDEN for an app
+    /// token on a manager or without the scope of `ty` (which comes first), NOT_FOUND out of
     /// reach, else its view.
     fn by_id(&self, root: &str, ty: Ty, id: Uuid) -> NestedRow {
         NestedRow {
@@ -612,10 +772,16 @@ impl NestedWorld {
                 sel(ty, 2)
             ),
             vars: json!({ "id": id }),
-            want: Box::new(move |model, caller, me| match caller {
-                Caller::Anonymous => Want::Code("UNAUTHENTICATED"),
-                _ if !model.sees(me, ty, id) => Want::Code("NOT_FOUND"),
-                _ => Want::Data(json!({ "x": model.view(me, ty, id, 2) })),
+            want: Box::new(move |model, caller, me| {
+                let v = Viewer::of(caller, me);
+                match root_refusal(caller, ty) {
+                    Some(refused) => refused,
+                    None if !model.sees(me, ty, id) => Want::Code("NOT_FOUND"),
+                    None => {
+                        let mut out = Refusals::new();
+                        Model::want(model.view(v, ty, id, 2, &mut out), out)
+                    }
+                }
             }),
             stored: None,
         }
@@ -626,9 +792,13 @@ impl NestedWorld {
             name: root.to_owned(),
             document: format!("{{ x: {root}(first: 100) {{ {} }} }}", list(ty)),
             vars: json!({}),
-            want: Box::new(move |model, caller, me| match caller {
-                Caller::Anonymous => Want::Code("UNAUTHENTICATED"),
-                _ => Want::Data(json!({ "x": model.connection(me, ty) })),
+            want: Box::new(move |model, caller, me| match root_refusal(caller, ty) {
+                Some(refused) => refused,
+                None => {
+                    let mut out = Refusals::new();
+                    let answer = model.connection(Viewer::of(caller, me), ty, &mut out);
+                    Model::want(answer, out)
+                }
             }),
             stored: None,
         }
@@ -651,34 +821,48 @@ impl NestedWorld {
                 }
                 let body = self.fixture.send(caller, &row.document, vars.clone()).await;
                 runs += 1;
-                let succeeded = body["errors"].is_null() && !body["data"]["x"].is_null();
-                if let (Some(stored), true) = (row.stored, succeeded) {
+                let creates = row_creates(&row.document);
+                // What the mutation stored, even when the payload was refused past its id.
+                let done = match creates {
+                    Some(ty) => self
+                        .created(ty, &unique)
+                        .await
+                        .map(|id| json!({ "id": id })),
+                    None => (body["errors"].is_null() && !body["data"]["x"].is_null())
+                        .then(|| body["data"]["x"].clone()),
+                };
+                if let (Some(stored), Some(done)) = (row.stored, &done) {
                     let mut model = self.model.lock().unwrap();
-                    stored(&mut model, me, &vars, &body["data"]["x"]);
+                    stored(&mut model, me, &vars, done);
                 }
                 let model = self.model.lock().unwrap();
                 let mut want = (row.want)(&model, caller, me);
-                if let (Want::Data(Value::Null), true) = (&want, succeeded) {
+                if let (Want::Data(Value::Null), Some(ty), Some(done)) = (&want, creates, &done) {
                     // A created row: its view now that the model holds it.
-                    let id = uuid_of(&body["data"]["x"]["id"]);
-                    let ty = row_type(&row.document);
-                    want = Want::Data(json!({ "x": model.view(me, ty, id, 2) }));
+                    let mut out = Refusals::new();
+                    let view = model.view(
+                        Viewer::of(caller, me),
+                        ty,
+                        uuid_of(&done["id"]),
+                        2,
+                        &mut out,
+                    );
+                    want = Model::want(view, out);
                 }
-                let ok = match &want {
-                    Want::Data(data) => {
-                        body["errors"].is_null() && sorted(&body["data"]) == sorted(data)
-                    }
-                    Want::Code(code) => {
-                        error_code(&body) == Some(code) && body["data"]["x"].is_null()
-                    }
-                };
-                if !ok {
+                if !want.met_by(&body) {
                     let why = match &want {
-                        Want::Data(data) => self.explain(data, &body),
+                        Want::Data(data) | Want::Partial(data, _) => self.explain(data, &body),
                         Want::Code(code) => self.named(&format!("expected {code}, got {body}")),
+                        Want::Scope(scope) => {
+                            self.named(&format!("expected FORBIDDEN naming {scope}, got {body}"))
+                        }
+                    };
+                    let scopes = match &want {
+                        Want::Partial(_, scopes) => format!(" (expected errors naming {scopes:?})"),
+                        _ => String::new(),
                     };
                     failures.push(format!(
-                        "{} as {caller:?}:\n      {why}",
+                        "{} as {caller:?}{scopes}:\n      {why}",
                         self.named(&row.name)
                     ));
                 }
@@ -690,6 +874,43 @@ impl NestedWorld {
             failures.len(),
             failures.join("\n")
         );
+    }
+
+    /// The row of `ty` a create mutation stored under the unique login or name `unique`.
+    async fn created(&self, ty: Ty, unique: &str) -> Option<Uuid> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let db = &self.fixture.app.state.db;
+        match ty {
+            Ty::Rep => rep::Entity::find()
+                .filter(rep::Column::LoginKey.eq(manager::login_key(unique)))
+                .one(db)
+                .await
+                .unwrap()
+                .map(|r| r.id),
+            Ty::Team => entity::team::Entity::find()
+                .filter(entity::team::Column::Name.eq(unique))
+                .one(db)
+                .await
+                .unwrap()
+                .map(|t| t.id),
+            Ty::Portal => entity::portal::Entity::find()
+                .filter(entity::portal::Column::Name.eq(unique))
+                .one(db)
+                .await
+                .unwrap()
+                .map(|p| p.id),
+            Ty::Manager => None,
+        }
+    }
+}
+
+/// How the root of a query of rows of `ty` refuses `caller`, if it does: anonymous callers,
+/// app tokens on managers (people only), and app tokens without the scope of `ty`.
+fn root_refusal(caller: Caller, ty: Ty) -> Option<Want> {
+    match caller {
+        Caller::Anonymous => Some(Want::Code("UNAUTHENTICATED")),
+        _ if caller.is_app() && ty == Ty::Manager => Some(Want::Code("FORBIDDEN")),
+        _ => read_scope(ty).filter(|s| caller.lacks(s)).map(Want::Scope),
     }
 }
 
@@ -725,9 +946,14 @@ impl Change {
             vars,
             want: Box::new(move |model, caller, me| match expect.of(caller) {
                 Outcome::Code(code) => Want::Code(code),
+                Outcome::Scope(scope) => Want::Scope(scope),
                 Outcome::Null => Want::Data(json!({ "x": null })),
                 Outcome::Data => match target {
-                    Some(id) => Want::Data(json!({ "x": model.view(me, ty, id, 2) })),
+                    Some(id) => {
+                        let mut out = Refusals::new();
+                        let view = model.view(Viewer::of(caller, me), ty, id, 2, &mut out);
+                        Model::want(view, out)
+                    }
                     // Judged once the created row is in the model (see `check`).
                     None => Want::Data(Value::Null),
                 },
@@ -737,14 +963,29 @@ impl Change {
     }
 }
 
-/// The type a mutation row's selection is on, from its document.
-fn row_type(document: &str) -> Ty {
+/// The type of the row a create mutation row makes, from its document; `None` for the others.
+fn row_creates(document: &str) -> Option<Ty> {
     if document.contains("createRep") {
-        Ty::Rep
+        Some(Ty::Rep)
     } else if document.contains("createPortal") {
-        Ty::Portal
+        Some(Ty::Portal)
+    } else if document.contains("createTeam") {
+        Some(Ty::Team)
     } else {
-        Ty::Team
+        None
+    }
+}
+
+/// `me`: `null` when anonymous, else the caller's manager as the caller sees it (open to app
+/// tokens, whose nested fields need their scopes).
+fn me_want(model: &Model, caller: Caller, me: Option<Uuid>) -> Want {
+    match me {
+        None => Want::Data(json!({ "x": null })),
+        Some(id) => {
+            let mut out = Refusals::new();
+            let view = model.view(Viewer::of(caller, me), Ty::Manager, id, 2, &mut out);
+            Model::want(view, out)
+        }
     }
 }
 
@@ -757,9 +998,7 @@ async fn nested_fields_of_every_query_root_are_scoped_like_top_level() {
             name: "me".into(),
             document: format!("{{ x: me {{ {} }} }}", sel(Ty::Manager, 2)),
             vars: json!({}),
-            want: Box::new(|model, _, me| {
-                Want::Data(json!({ "x": me.map(|me| model.view(Some(me), Ty::Manager, me, 2)) }))
-            }),
+            want: Box::new(me_want),
             stored: None,
         },
         // The fragment forms: named (also on a connection) and inline.
@@ -770,9 +1009,7 @@ async fn nested_fields_of_every_query_root_are_scoped_like_top_level() {
                 sel(Ty::Manager, 2)
             ),
             vars: json!({}),
-            want: Box::new(|model, _, me| {
-                Want::Data(json!({ "x": me.map(|me| model.view(Some(me), Ty::Manager, me, 2)) }))
-            }),
+            want: Box::new(me_want),
             stored: None,
         },
         n.connection("managers", Ty::Manager),
@@ -825,6 +1062,9 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
         team_on_t2: NOT_FOUND,
         ..NEEDS_RIGHT
     };
+    // An app token needs the write scope for the change; its payload's nested fields then
+    // need their read scopes like any other path.
+    let reps_on_t = on_t.needs(&[REPS_WRITE]);
     let rows = vec![
         Change {
             name: "updateTeam",
@@ -835,7 +1075,8 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
             expect: Expect {
                 team_on_t2: NOT_FOUND,
                 ..TEAM_SETTINGS
-            },
+            }
+            .needs(&[TEAMS_WRITE]),
             target: Some(f.t),
             stored: None,
         }
@@ -850,7 +1091,8 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
                 team_on_t2: NOT_FOUND,
                 team_elsewhere: FORBIDDEN,
                 ..TEAM_SETTINGS
-            },
+            }
+            .needs(&[TEAMS_WRITE]),
             target: Some(n.ta),
             stored: None,
         }
@@ -865,7 +1107,8 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
                 team_on_t2: NOT_FOUND,
                 api: FORBIDDEN,
                 ..TEAM_SETTINGS
-            },
+            }
+            .needs(&[TEAMS_WRITE]),
             target: Some(f.t),
             stored: None,
         }
@@ -876,7 +1119,7 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
             call: "setRepPassword(id: $id, password: \"Row-Pass-2026x\")",
             ty: Ty::Rep,
             vars: json!({ "id": f.rep_t }),
-            expect: on_t,
+            expect: reps_on_t,
             target: Some(f.rep_t),
             stored: None,
         }
@@ -887,7 +1130,7 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
             call: "updateRep(id: $id, input: { name: \"Renamed Rep\" })",
             ty: Ty::Rep,
             vars: json!({ "id": f.rep_t }),
-            expect: on_t,
+            expect: reps_on_t,
             target: Some(f.rep_t),
             stored: None,
         }
@@ -898,7 +1141,7 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
             call: "updateRepFeatures(id: $id, input: { multiSession: true })",
             ty: Ty::Rep,
             vars: json!({ "id": f.rep_t }),
-            expect: on_t,
+            expect: reps_on_t,
             target: Some(f.rep_t),
             stored: None,
         }
@@ -910,7 +1153,7 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
              name: \"New Rep\", email: \"new@example.com\", password: \"Row-Pass-2026x\" })",
             ty: Ty::Rep,
             vars: json!({ "t": f.t, "p": [n.p1], "l": "" }),
-            expect: on_t,
+            expect: reps_on_t,
             target: None,
             stored: Some(|model, _, vars, rep| {
                 let portals = vars["p"]
@@ -932,7 +1175,7 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
             call: "createTeam(input: { name: $n, parentId: $t })",
             ty: Ty::Team,
             vars: json!({ "t": f.t, "n": "" }),
-            expect: on_t,
+            expect: on_t.needs(&[TEAMS_WRITE]),
             target: None,
             stored: Some(|model, me, vars, team| {
                 let id = uuid_of(&team["id"]);
@@ -960,7 +1203,7 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
             call: "createPortal(input: { name: $n, parentId: $p })",
             ty: Ty::Portal,
             vars: json!({ "p": f.p, "n": "" }),
-            expect: PROVISIONING_IN_A,
+            expect: PROVISIONING_IN_A.refused(),
             target: None,
             stored: Some(|model, _, vars, portal| {
                 let parent = uuid_of(&vars["p"]);
@@ -979,7 +1222,7 @@ async fn nested_fields_of_every_mutation_payload_are_scoped_like_top_level() {
             call: "updatePortal(id: $id, input: { name: \"P renamed\" })",
             ty: Ty::Portal,
             vars: json!({ "id": n.px }),
-            expect: PROVISIONING_IN_A,
+            expect: PROVISIONING_IN_A.refused(),
             target: Some(n.px),
             stored: None,
         }
@@ -1116,7 +1359,7 @@ async fn nested_fields_of_the_login_payload_are_scoped_to_the_signed_in_manager(
         let me = Some(user.id());
         let want = {
             let model = n.model.lock().unwrap();
-            json!({ "restriction": "NONE", "manager": model.view(me, Ty::Manager, user.id(), 2) })
+            json!({ "restriction": "NONE", "manager": model.session_view(me, Ty::Manager, user.id(), 2) })
         };
         if !body["errors"].is_null() || sorted(&body["data"]["x"]) != sorted(&want) {
             let why = n.explain(&json!({ "x": want }), &body);
@@ -1137,23 +1380,47 @@ async fn effective_rights_answer_not_found_on_a_team_out_of_reach_on_every_path(
         for caller in CALLERS.into_iter().skip(1) {
             let me = n.me(caller);
             let visible = n.model.lock().unwrap().sees(me, Ty::Team, team);
-            for document in [
-                "query($t: ID!) { x: me { effectiveRights(teamId: $t) { addDeleteReps } } }",
-                "query($t: ID!, $m: ID!) { x: manager(id: $m) { effectiveRights(teamId: $t) { addDeleteReps } } }",
-                "query($t: ID!) { x: managers(first: 100) { nodes { effectiveRights(teamId: $t) { addDeleteReps } } } }",
+            for (document, through_manager) in [
+                (
+                    "query($t: ID!) { x: me { effectiveRights(teamId: $t) { addDeleteReps } } }",
+                    false,
+                ),
+                (
+                    "query($t: ID!, $m: ID!) { x: manager(id: $m) { effectiveRights(teamId: $t) { addDeleteReps } } }",
+                    true,
+                ),
+                (
+                    "query($t: ID!) { x: managers(first: 100) { nodes { effectiveRights(teamId: $t) { addDeleteReps } } } }",
+                    true,
+                ),
             ] {
                 let body = f
                     .send(caller, document, json!({ "t": team, "m": me }))
                     .await;
-                let ok = if visible {
-                    body["errors"].is_null() && !body["data"]["x"].is_null()
+                let (ok, want) = if caller.is_app() && through_manager {
+                    // `manager` and `managers` are for people.
+                    (
+                        error_code(&body) == Some("FORBIDDEN") && body["data"].is_null(),
+                        "FORBIDDEN".to_owned(),
+                    )
+                } else if caller.lacks(TEAMS_READ) {
+                    // Naming a team reads it, whether in reach or not.
+                    let refused = error_code(&body) == Some("FORBIDDEN")
+                        && body["errors"][0]["extensions"]["scope"] == TEAMS_READ
+                        && !body["data"].to_string().contains("addDeleteReps");
+                    (refused, format!("FORBIDDEN naming {TEAMS_READ}"))
+                } else if visible {
+                    (
+                        body["errors"].is_null() && !body["data"]["x"].is_null(),
+                        "data".to_owned(),
+                    )
                 } else {
                     // In a list the error nulls the manager, not the list.
-                    error_code(&body) == Some("NOT_FOUND")
-                        && !body["data"].to_string().contains("addDeleteReps")
+                    let not_found = error_code(&body) == Some("NOT_FOUND")
+                        && !body["data"].to_string().contains("addDeleteReps");
+                    (not_found, "NOT_FOUND".to_owned())
                 };
                 if !ok {
-                    let want = if visible { "data" } else { "NOT_FOUND" };
                     failures.push(n.named(&format!(
                         "{caller:?} on team {team} ({document}): expected {want}, got {body}"
                     )));

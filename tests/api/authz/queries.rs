@@ -12,14 +12,14 @@ async fn every_query_answers_each_caller_within_its_reach() {
             name: "me",
             call: "me",
             on: "Manager",
-            expect: ME,
+            expect: ME.needs(&[]),
             ..Row::BASE
         },
         Row {
             name: "account",
             call: "account",
             on: "Account",
-            expect: SIGNED_IN,
+            expect: SIGNED_IN.needs(&[]),
             ..Row::BASE
         },
         Row {
@@ -27,7 +27,7 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "managers(first: 100)",
             on: "ManagerConnection",
             select: LIST,
-            expect: SIGNED_IN,
+            expect: SIGNED_IN.refused(),
             scope: Some(Fixture::visible_managers),
             ..Row::BASE
         },
@@ -37,7 +37,7 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "manager(id: $id)",
             on: "Manager",
             vars: |r| json!({ "id": r.me }),
-            expect: SIGNED_IN,
+            expect: SIGNED_IN.refused(),
             ..Row::BASE
         },
         Row {
@@ -54,7 +54,7 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "teams(first: 100)",
             on: "TeamConnection",
             select: LIST,
-            expect: SIGNED_IN,
+            expect: SIGNED_IN.needs(&[TEAMS_READ]),
             scope: Some(Fixture::visible_teams),
             ..Row::BASE
         },
@@ -64,7 +64,7 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "team(id: $id)",
             on: "Team",
             vars: |r| json!({ "id": r.team }),
-            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[TEAMS_READ]),
             ..Row::BASE
         },
         Row {
@@ -72,7 +72,7 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "reps(first: 100)",
             on: "RepConnection",
             select: LIST,
-            expect: SIGNED_IN,
+            expect: SIGNED_IN.needs(&[REPS_READ]),
             scope: Some(Fixture::visible_reps),
             ..Row::BASE
         },
@@ -83,7 +83,8 @@ async fn every_query_answers_each_caller_within_its_reach() {
             on: "RepConnection",
             select: "totalCount",
             vars: |r| json!({ "team": r.team }),
-            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            // Filtering by a team answers nothing of the team: reps:read is enough.
+            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[REPS_READ]),
             ..Row::BASE
         },
         Row {
@@ -92,7 +93,7 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "rep(id: $id)",
             on: "Rep",
             vars: |r| json!({ "id": r.rep }),
-            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[REPS_READ]),
             ..Row::BASE
         },
         Row {
@@ -100,7 +101,7 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "portals(first: 100)",
             on: "PortalConnection",
             select: LIST,
-            expect: SIGNED_IN,
+            expect: SIGNED_IN.needs(&[PORTALS_READ]),
             scope: Some(Fixture::visible_portals),
             ..Row::BASE
         },
@@ -110,7 +111,22 @@ async fn every_query_answers_each_caller_within_its_reach() {
             call: "portal(id: $id)",
             on: "Portal",
             vars: |r| json!({ "id": r.portal }),
-            expect: ASSIGNED_OR_ACCOUNT_WIDE,
+            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[PORTALS_READ]),
+            ..Row::BASE
+        },
+        // A rep's effective features are its overrides over its team's `repDefaults`: team
+        // data, so they need `teams:read` too. (Only the refused field is selected: async-graphql
+        // leaves a failed field out of its object, so the object is null only when every
+        // selected field failed.)
+        Row {
+            name: "Rep.features",
+            params: "$id: ID!",
+            call: "rep(id: $id)",
+            on: "Rep",
+            select: "features { multiSession }",
+            vars: |r| json!({ "id": r.rep }),
+            // The team's defaults are read for the rep's features, not shown: reps:read.
+            expect: ASSIGNED_OR_ACCOUNT_WIDE.needs(&[REPS_READ]),
             ..Row::BASE
         },
         Row {
@@ -128,10 +144,12 @@ async fn every_query_answers_each_caller_within_its_reach() {
             on: "Manager",
             select: "effectiveRights(teamId: $team) { addDeleteReps }",
             vars: |r| json!({ "team": r.team }),
+            // Through an app token, what its scopes leave (apps.rs checks the values).
             expect: Expect {
                 anonymous: NULL,
                 ..ASSIGNED_OR_ACCOUNT_WIDE
-            },
+            }
+            .needs(&[TEAMS_READ]),
             ..Row::BASE
         },
     ];

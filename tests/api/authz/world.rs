@@ -9,9 +9,12 @@ pub(super) struct Fixture {
     pub(super) app: TestApp,
     /// A's company manager, signed in, who prepares every run.
     pub(super) owner: User,
-    /// Each caller, signed in through the real `login` mutation (none when anonymous), and its
-    /// manager id, in `CALLERS` order.
+    /// Each caller, signed in through the real `login` mutation (none when anonymous; for an
+    /// app token, the API manager with the app's access token), and its manager id, in
+    /// `CALLERS` order.
     pub(super) people: Vec<(Option<User>, Uuid)>,
+    /// The developer apps of A, one per app-token caller, each authorized by A's API manager.
+    pub(super) apps_of_a: Vec<Uuid>,
     pub(super) account_a: Uuid,
     /// Every manager of A.
     pub(super) managers_of_a: Vec<Uuid>,
@@ -190,6 +193,35 @@ pub(super) async fn fixture_with(
         let user = app.sign_in(manager, SEED_PASSWORD).await;
         people.push((Some(user), manager.id));
     }
+    // Each app token through the real pages: A's company manager registers an app with every
+    // scope, the API manager signs in and allows the caller's scopes, the app exchanges the
+    // code. One app per token, so that no authorization widens or narrows another.
+    let api_user = people[Caller::Api as usize]
+        .0
+        .clone()
+        .expect("the API manager is signed in");
+    let mut apps_of_a = Vec::new();
+    for caller in CALLERS {
+        let Some(scopes) = caller.scopes() else {
+            continue;
+        };
+        let all = [
+            "REPS_READ",
+            "REPS_WRITE",
+            "TEAMS_READ",
+            "TEAMS_WRITE",
+            "PORTALS_READ",
+        ];
+        let client = app.register_app(&owner, &all).await;
+        let tokens = app
+            .authorize_app(&client, &api.login, SEED_PASSWORD, &scopes.join(" "))
+            .await;
+        let mut user = api_user.clone();
+        user.token = tokens.access_token;
+        people.push((Some(user), api.id));
+        apps_of_a.push(uuid_of(&json!(client.id)));
+    }
+    assert_eq!(people.len(), CALLERS.len());
     let managers_of_a = vec![
         a.owner.id,
         with_right.id,
@@ -202,6 +234,7 @@ pub(super) async fn fixture_with(
     Fixture {
         owner,
         people,
+        apps_of_a,
         account_a: a.account.id,
         managers_of_a,
         bystander: bystander.id,
@@ -233,7 +266,13 @@ pub(super) fn reach(
 ) -> Vec<Uuid> {
     match caller {
         Caller::Anonymous => Vec::new(),
-        Caller::Company | Caller::Api => all_of_a.to_vec(),
+        Caller::Company
+        | Caller::Api
+        | Caller::AppAll
+        | Caller::AppReadOnly
+        | Caller::AppRepsOnly
+        | Caller::AppNoPortals
+        | Caller::AppWriteOnly => all_of_a.to_vec(),
         Caller::OtherCompany => vec![of_b],
         Caller::TeamWithRight | Caller::TeamWithoutRight => vec![of_t],
         Caller::TeamOnT2 => vec![of_t2],
@@ -263,6 +302,14 @@ impl Fixture {
         match caller {
             Caller::Company => self.managers_of_a.clone(),
             _ => vec![self.id(caller)],
+        }
+    }
+
+    /// The developer apps `developerApps` lists: a company manager's account's own.
+    pub(super) fn visible_apps(&self, caller: Caller) -> Vec<Uuid> {
+        match caller {
+            Caller::Company => self.apps_of_a.clone(),
+            _ => Vec::new(),
         }
     }
 
@@ -358,6 +405,10 @@ impl Fixture {
                 }
                 id
             }
+            Fresh::App => {
+                let registered = app.register_app(owner, &["REPS_READ"]).await;
+                uuid_of(&json!(registered.id))
+            }
             Fresh::Portal => {
                 let id = create_portal(owner, &format!("Row {n} portal")).await;
                 if assigned {
@@ -373,6 +424,8 @@ impl Fixture {
             rep,
             portal: self.p,
             bystander: self.bystander,
+            api: self.id(Caller::Api),
+            app: self.apps_of_a[0],
             fresh,
             n,
         }
@@ -393,7 +446,19 @@ impl Fixture {
             Outcome::Null => {
                 body["errors"].is_null() && body["data"].get(key).is_some_and(Value::is_null)
             }
-            Outcome::Code(code) => error_code(body) == Some(code) && field.is_null(),
+            Outcome::Code(code) => {
+                error_code(body) == Some(code)
+                    && body["errors"][0]["extensions"].get("scope").is_none()
+                    && field.is_null()
+            }
+            Outcome::Scope(scope) => {
+                error_code(body) == Some("FORBIDDEN")
+                    && body["errors"][0]["extensions"]["scope"] == scope
+                    && body["errors"][0]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains(scope))
+                    && field.is_null()
+            }
         };
         if !as_expected {
             return Err(format!("expected {expected:?}, got {body}"));
