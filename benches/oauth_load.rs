@@ -249,7 +249,7 @@ async fn run() {
             &api,
             &registered.app,
             ScopeSet::all(),
-            REDIRECT,
+            Some(REDIRECT),
             &challenge,
             &ClientInfo::default(),
         )

@@ -12,7 +12,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub code_hash: SecretHash,
     pub authorization_id: Uuid,
-    pub redirect_uri: String,
+    /// The redirect URI the authorization request named; `None` if it named none (then the
+    /// token request may name none either, RFC 6749 §4.1.3).
+    pub redirect_uri: Option<String>,
     /// The S256 challenge (base64url of SHA-256 of the verifier).
     pub code_challenge: String,
     pub scopes: i64,

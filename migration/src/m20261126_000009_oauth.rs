@@ -163,7 +163,8 @@ impl MigrationTrait for Migration {
                     .table(OauthCodes::Table)
                     .col(string_len(OauthCodes::CodeHash, 64).primary_key())
                     .col(uuid(OauthCodes::AuthorizationId))
-                    .col(text(OauthCodes::RedirectUri))
+                    // NULL: the authorization request named none (the app's only one was used).
+                    .col(text_null(OauthCodes::RedirectUri))
                     .col(string_len(OauthCodes::CodeChallenge, 128))
                     .col(big_integer(OauthCodes::Scopes))
                     .col(timestamp_with_time_zone(OauthCodes::CreatedAt))

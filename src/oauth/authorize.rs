@@ -34,7 +34,6 @@ const CONSENT_TTL: chrono::Duration = chrono::Duration::minutes(10);
 /// The parameters of an authorization request, from the query (GET) or the sign-in form's
 /// hidden fields (POST). Repeated parameters are refused by the parser (RFC 6749 §3.1).
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Params {
     response_type: Option<String>,
     client_id: Option<String>,
@@ -88,6 +87,8 @@ struct Valid {
     app: developer_app::Model,
     owner: String,
     redirect_uri: String,
+    /// Whether the request named it: the code is then bound to it (RFC 6749 §4.1.3).
+    redirect_uri_given: bool,
     scopes: ScopeSet,
     /// `scopes` as the `scope` parameter.
     scope_text: String,
@@ -188,6 +189,7 @@ async fn validate(state: &AppState, params: &Params) -> Result<Result<Valid, Ref
     };
     Ok(Ok(Valid {
         owner,
+        redirect_uri_given: params.redirect_uri.is_some(),
         redirect_uri,
         scopes,
         scope_text: scopes.to_string(),
@@ -275,11 +277,13 @@ fn request_fields(valid: &Valid) -> RequestFields<'_> {
     let mut fields = vec![
         ("response_type", "code"),
         ("client_id", valid.app.client_id.as_str()),
-        ("redirect_uri", valid.redirect_uri.as_str()),
         ("scope", valid.scope_text.as_str()),
         ("code_challenge", valid.challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
+    if valid.redirect_uri_given {
+        fields.push(("redirect_uri", valid.redirect_uri.as_str()));
+    }
     if let Some(state) = &valid.state {
         fields.push(("state", state.as_str()));
     }
@@ -428,7 +432,9 @@ async fn sign_in(
         &manager,
         &valid.app,
         valid.scopes,
-        &valid.redirect_uri,
+        valid
+            .redirect_uri_given
+            .then_some(valid.redirect_uri.as_str()),
         &valid.challenge,
         now,
     )
@@ -444,6 +450,7 @@ async fn sign_in(
         manager_id: manager.id,
         client_id: valid.app.client_id.clone(),
         redirect_uri: valid.redirect_uri.clone(),
+        redirect_uri_given: valid.redirect_uri_given,
         scopes: valid.scopes.bits(),
         state: valid.state.clone(),
         code_challenge: valid.challenge.clone(),
@@ -506,7 +513,9 @@ async fn decide(
     let params = Params {
         response_type: Some("code".into()),
         client_id: Some(ticket.client_id.clone()),
-        redirect_uri: Some(ticket.redirect_uri.clone()),
+        redirect_uri: ticket
+            .redirect_uri_given
+            .then(|| ticket.redirect_uri.clone()),
         scope: Some(ScopeSet::from_bits(ticket.scopes).to_string()),
         state: ticket.state.clone(),
         code_challenge: Some(ticket.code_challenge.clone()),
@@ -559,7 +568,9 @@ async fn decide(
         &manager,
         &valid.app,
         valid.scopes,
-        &valid.redirect_uri,
+        valid
+            .redirect_uri_given
+            .then_some(valid.redirect_uri.as_str()),
         &valid.challenge,
         &client,
     )

@@ -112,6 +112,8 @@ pub struct Ticket {
     pub manager_id: Uuid,
     pub client_id: String,
     pub redirect_uri: String,
+    /// Whether the request named `redirect_uri` (else the app's only one is used).
+    pub redirect_uri_given: bool,
     pub scopes: i64,
     pub state: Option<String>,
     pub code_challenge: String,

@@ -163,14 +163,14 @@ pub async fn may_authorize(
 }
 
 /// The consent of `manager` to `app` for `scopes`: the active authorization widened to
-/// cover them (or a new one), audited as `authorizeApplication`, and a code for
-/// `redirect_uri` and `challenge`. Returns the code.
+/// cover them (or a new one), audited as `authorizeApplication`, and a code bound to
+/// `challenge` and to `redirect_uri` (the one the request named, if any). Returns the code.
 pub async fn consent(
     state: &AppState,
     manager: &manager::Model,
     app: &developer_app::Model,
     scopes: ScopeSet,
-    redirect_uri: &str,
+    redirect_uri: Option<&str>,
     challenge: &str,
     client: &ClientInfo,
 ) -> Result<String, AppError> {
@@ -248,7 +248,7 @@ pub async fn reuse(
     manager: &manager::Model,
     app: &developer_app::Model,
     scopes: ScopeSet,
-    redirect_uri: &str,
+    redirect_uri: Option<&str>,
     challenge: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, AppError> {

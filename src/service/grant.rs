@@ -151,7 +151,7 @@ impl std::fmt::Debug for Tokens {
 pub async fn issue_code(
     conn: &impl ConnectionTrait,
     authorization_id: Uuid,
-    redirect_uri: &str,
+    redirect_uri: Option<&str>,
     code_challenge: &str,
     scopes: ScopeSet,
     now: DateTime<Utc>,
@@ -160,7 +160,7 @@ pub async fn issue_code(
     oauth_code::Entity::insert(oauth_code::ActiveModel {
         code_hash: Set(hash_secret(&code)),
         authorization_id: Set(authorization_id),
-        redirect_uri: Set(redirect_uri.to_owned()),
+        redirect_uri: Set(redirect_uri.map(str::to_owned)),
         code_challenge: Set(code_challenge.to_owned()),
         scopes: Set(scopes.bits()),
         created_at: Set(now),
@@ -362,7 +362,16 @@ pub async fn redeem_code(
     if found.expires_at <= now {
         return Err(invalid);
     }
-    if redirect_uri != Some(found.redirect_uri.as_str()) {
+    // RFC 6749 §4.1.3: required, and identical, if the authorization request named one; if
+    // it did not, the token request may name none, or the app's registered one.
+    let redirect_matches = match (&found.redirect_uri, redirect_uri) {
+        (Some(bound), given) => given == Some(bound.as_str()),
+        (None, None) => true,
+        (None, Some(given)) => crate::service::developer_app::redirect_uris(app)
+            .iter()
+            .any(|r| r == given),
+    };
+    if !redirect_matches {
         return Err(GrantError::InvalidGrant(
             "redirect_uri does not match the authorization request",
         ));
