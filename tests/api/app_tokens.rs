@@ -134,3 +134,31 @@ async fn app_token_reads_within_its_scopes_and_is_refused_past_them_even_nested(
         .unwrap();
     assert_eq!(refreshed["error"], "invalid_grant", "{refreshed}");
 }
+
+#[tokio::test]
+async fn a_token_used_before_is_refused_once_it_expires() {
+    let app = TestApp::new().await;
+    let (owner, api) = api_world(&app).await;
+    let client = app.register_app(&owner, &["REPS_READ"]).await;
+    let tokens = app
+        .authorize_app(&client, &api.manager.login, USER_PASSWORD, "reps:read")
+        .await;
+    // Used twice (the second time its verified signature is remembered)…
+    for _ in 0..2 {
+        let (status, body) = app
+            .post_graphql_as(&tokens.access_token, "{ me { id } }", json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // …and still refused the moment it expires, and before it is valid.
+    app.clock.advance(chrono::Duration::minutes(15));
+    let (status, _) = app
+        .post_graphql_as(&tokens.access_token, "{ me { id } }", json!({}))
+        .await;
+    assert_eq!(status, 401, "at exp");
+    app.clock.advance(chrono::Duration::minutes(-30));
+    let (status, _) = app
+        .post_graphql_as(&tokens.access_token, "{ me { id } }", json!({}))
+        .await;
+    assert_eq!(status, 401, "before nbf");
+}
