@@ -356,10 +356,13 @@ impl Config {
                 matches!(u.scheme(), "http" | "https")
                     && u.query().is_none()
                     && u.fragment().is_none()
+                    && u.path() == "/"
             }) {
                 return Err(ConfigError::Invalid {
                     key: "public_url",
-                    message: "must be an http(s) URL without query or fragment".into(),
+                    message: "must be an http(s) origin such as https://admin.example.com \
+                              (no path: the OAuth endpoints and metadata live at the root)"
+                        .into(),
                 });
             }
         }
@@ -501,6 +504,54 @@ mod tests {
         assert_eq!(config.max_body_bytes, 4096);
         assert_eq!(config.mail_transport, MailTransport::File("/tmp/m".into()));
         Ok(())
+    }
+
+    #[test]
+    fn public_url_is_an_origin_and_token_lifetimes_are_bounded() {
+        let load = |args: ConfigArgs| {
+            Config::load(&ConfigArgs {
+                config: Some(PathBuf::from("/dev/null")),
+                ..args
+            })
+        };
+        let ok = load(ConfigArgs {
+            public_url: Some("https://admin.example.com/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(ok.issuer(), "https://admin.example.com");
+        for bad in [
+            "https://admin.example.com/center",
+            "https://admin.example.com/?x=1",
+            "ftp://admin.example.com",
+            "admin.example.com",
+        ] {
+            let refused = load(ConfigArgs {
+                public_url: Some(bad.into()),
+                ..Default::default()
+            });
+            assert!(
+                matches!(
+                    refused,
+                    Err(ConfigError::Invalid {
+                        key: "public_url",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        let refused = load(ConfigArgs {
+            access_token_ttl_minutes: Some(61),
+            ..Default::default()
+        });
+        assert!(matches!(
+            refused,
+            Err(ConfigError::Invalid {
+                key: "access_token_ttl_minutes",
+                ..
+            })
+        ));
     }
 
     #[test]

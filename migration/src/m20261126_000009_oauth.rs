@@ -181,6 +181,16 @@ impl MigrationTrait for Migration {
             .await?;
 
         manager
+            .create_index(
+                Index::create()
+                    .name("idx_oauth_codes_authorization")
+                    .table(OauthCodes::Table)
+                    .col(OauthCodes::AuthorizationId)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
             .create_table(
                 Table::create()
                     .table(RefreshTokens::Table)

@@ -30,6 +30,13 @@ pub const TOKEN_TYPE: &str = "at+jwt";
 /// `lastUsedAt` is written at most this often per authorization (a write per request would
 /// cost more than the request).
 const LAST_USED_GRANULARITY: Duration = Duration::seconds(60);
+/// How far a replica's clock may lag the one that issued a token (`nbf` is the issue time).
+const NBF_LEEWAY_SECS: i64 = 60;
+
+/// Whether claims are current at `now`: not expired, and not before their time (with leeway).
+fn current(claims: &Claims, now: DateTime<Utc>) -> bool {
+    claims.exp > now.timestamp() && claims.nbf <= now.timestamp() + NBF_LEEWAY_SECS
+}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -138,7 +145,7 @@ pub async fn verify(
     Ok(jsonwebtoken::decode::<Claims>(token, &key, &validation)
         .ok()
         .map(|data| data.claims)
-        .filter(|c| c.exp > now.timestamp() && c.nbf <= now.timestamp()))
+        .filter(|c| current(c, now)))
 }
 
 const STANDING_SQL: &str = "SELECT f.revoked_at AS family_revoked_at, \
@@ -262,14 +269,13 @@ impl AppTokenPlugin {
     async fn claims(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Claims>, AppError> {
         use sha2::{Digest, Sha256};
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let current = |c: &Claims| c.exp > now.timestamp() && c.nbf <= now.timestamp();
         if let Some(claims) = self
             .verified
             .lock()
             .ok()
             .and_then(|seen| seen.get(&key).cloned())
         {
-            return Ok(Some(claims).filter(current));
+            return Ok(Some(claims).filter(|c| current(c, now)));
         }
         let Some(claims) = verify(&self.keys, &self.audience, token, now).await? else {
             return Ok(None);

@@ -21,7 +21,7 @@ use jsonwebtoken::{DecodingKey, EncodingKey};
 use rand::RngCore;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, sea_query::Expr,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -35,10 +35,14 @@ pub const RELOAD_EVERY: Duration = Duration::seconds(60);
 /// key ids must not turn every request into a database read).
 const UNKNOWN_KID_RELOAD: Duration = Duration::seconds(5);
 
+struct PublicKey {
+    kid: String,
+    x: String,
+}
+
 #[derive(Clone)]
 struct Key {
     kid: String,
-    x: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
     retired_at: Option<DateTime<Utc>>,
@@ -113,7 +117,6 @@ fn decode(row: &oauth_key::Model) -> Result<Key, AppError> {
     let der = signing.to_pkcs8_der().map_err(AppError::internal)?;
     Ok(Key {
         kid: row.kid.clone(),
-        x: row.public_key.clone(),
         encoding: EncodingKey::from_ed_der(der.as_bytes()),
         decoding: DecodingKey::from_ed_der(signing.verifying_key().as_bytes()),
         retired_at: row.retired_at,
@@ -224,9 +227,24 @@ impl OAuthKeys {
     /// The JSON Web Key Set (RFC 7517) of every key that may verify a token now, read from
     /// the database (not the cache), so that it shows a rotation at once.
     pub async fn jwks(&self) -> Result<Value, AppError> {
-        let keys = self.read(self.0.clock.now()).await?;
+        let horizon = self.0.clock.now() - self.0.access_ttl - RELOAD_EVERY;
+        // Public halves only: the private keys are not even read.
+        let rows: Vec<(String, String, Option<DateTime<Utc>>)> = oauth_key::Entity::find()
+            .select_only()
+            .column(oauth_key::Column::Kid)
+            .column(oauth_key::Column::PublicKey)
+            .column(oauth_key::Column::RetiredAt)
+            .order_by_desc(oauth_key::Column::CreatedAt)
+            .order_by_desc(oauth_key::Column::Kid)
+            .into_tuple()
+            .all(&self.0.db)
+            .await?;
+        let keys = rows
+            .into_iter()
+            .filter(|(_, _, retired)| retired.is_none_or(|at| at > horizon))
+            .map(|(kid, x, _)| PublicKey { kid, x });
         Ok(json!({
-            "keys": keys.iter().map(|k| json!({
+            "keys": keys.map(|k| json!({
                 "kty": "OKP",
                 "crv": "Ed25519",
                 "alg": ALGORITHM,

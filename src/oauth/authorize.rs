@@ -264,7 +264,10 @@ fn with_cookie(state: &AppState, mut response: HttpResponse, value: &str) -> Htt
     let cookie = Cookie::build(CSRF_COOKIE, value.to_owned())
         .path("/oauth/authorize")
         .http_only(true)
-        .same_site(SameSite::Strict)
+        // Lax, not Strict: the app sends the browser here with a cross-site GET, which must
+        // carry the cookie, or every request would mint a new one and two flows open in one
+        // browser would break each other. Cross-site POSTs still go without it.
+        .same_site(SameSite::Lax)
         .secure(state.audience.issuer.starts_with("https://"))
         .finish();
     if let Err(err) = response.add_cookie(&cookie) {
@@ -559,6 +562,14 @@ async fn decide(
             "Go back to the application and start again.",
         ));
     };
+    if session::restriction_for(&manager) != Restriction::Unrestricted {
+        // Restricted since the sign-in page (a company manager forced a password change).
+        return Ok(pages::message(
+            StatusCode::FORBIDDEN,
+            "This sign-in is no longer valid",
+            "Sign in to the management center first, then come back to the application.",
+        ));
+    }
     if let Some(refusal) = may_not_authorize(state, &manager, &valid.app).await? {
         return Ok(refusal);
     }

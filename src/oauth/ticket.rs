@@ -2,9 +2,11 @@
 //! the next request): the CSRF token and the consent ticket, both MACed with a key shared
 //! through the database.
 //!
-//! - CSRF (double submit, signed): a random cookie `ac_oauth_csrf` (HttpOnly, SameSite=Strict)
+//! - CSRF (double submit, signed): a random cookie `ac_oauth_csrf` (HttpOnly, SameSite=Lax)
 //!   and, in every form, `csrf_token` = HMAC(key, cookie). A form posted without the matching
-//!   cookie is refused; an attacker who can plant a cookie still cannot compute the token.
+//!   cookie is refused, and a cross-site POST carries no cookie. (The sign-in page shows the
+//!   token of whatever well-formed cookie it is sent, so the MAC binds the token to the cookie
+//!   rather than hiding it; the password, and PKCE on the app's side, do the rest.)
 //! - The consent ticket: who signed in, for which request, until when, bound to the CSRF
 //!   cookie. It is what the consent form posts back; the password is never asked twice.
 

@@ -324,6 +324,31 @@ async fn next_tokens(
     })
 }
 
+/// Audits a code presented again (its first redemption's tokens were just revoked).
+async fn audit_code_reuse(
+    conn: &impl ConnectionTrait,
+    authorization: &app_authorization::Model,
+    app: &developer_app::Model,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    tracing::warn!(authorization = %authorization.id, "authorization code reused: its tokens revoked");
+    audit::record(
+        conn,
+        now,
+        AuditEntry {
+            account_id: authorization.account_id,
+            actor: AuditActor::Anonymous,
+            action: "authorizationCodeReuse",
+            target_type: "appAuthorization",
+            target_id: Some(authorization.id),
+            before: None,
+            after: Some(json!({ "tokensRevoked": true, "clientId": app.client_id })),
+            client_address: None,
+        },
+    )
+    .await
+}
+
 /// The `authorization_code` grant (RFC 6749 §4.1.3 with RFC 7636 §4.6).
 pub async fn redeem_code(
     state: &AppState,
@@ -355,6 +380,7 @@ pub async fn redeem_code(
         // A second redemption: whatever the first one issued is revoked (RFC 6749 §4.1.2).
         if let Some(family) = found.family_id {
             revoke_family(&txn, family, now).await?;
+            audit_code_reuse(&txn, &authorization, app, now).await?;
         }
         txn.commit().await?;
         return Err(invalid);
@@ -401,6 +427,7 @@ pub async fn redeem_code(
             .and_then(|c| c.family_id);
         if let Some(family) = first {
             revoke_family(&txn, family, now).await?;
+            audit_code_reuse(&txn, &authorization, app, now).await?;
         }
         txn.commit().await?;
         return Err(invalid);
@@ -457,7 +484,11 @@ pub async fn refresh(
         .exec(&txn)
         .await?;
     if spent.rows_affected != 1 {
-        if authorization.revoked_at.is_none() {
+        // A spent token of a live family: stolen, or a confused client. One of a family that
+        // ended anyway (revoked, expired) changes nothing: an old leaked token must not let
+        // anyone end a newer grant.
+        let live = family.revoked_at.is_none() && family.expires_at > now;
+        if live && authorization.revoked_at.is_none() {
             revoke_authorizations(&txn, &[authorization.id], None, now).await?;
             audit::record(
                 &txn,

@@ -162,3 +162,91 @@ async fn a_token_used_before_is_refused_once_it_expires() {
         .await;
     assert_eq!(status, 401, "before nbf");
 }
+
+#[tokio::test]
+async fn a_spent_refresh_token_of_an_ended_family_revokes_nothing_else() {
+    let app = TestApp::new().await;
+    let (owner, api) = api_world(&app).await;
+    let client = app.register_app(&owner, &["REPS_READ"]).await;
+    let old = app
+        .authorize_app(&client, &api.manager.login, USER_PASSWORD, "reps:read")
+        .await;
+    let refresh = |token: String| {
+        let (app, client) = (&app, &client);
+        async move {
+            let body: serde_json::Value = app
+                .client
+                .post(app.url("/oauth/token"))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", client.client_id.as_str()),
+                    ("client_secret", client.secret.as_deref().unwrap()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body
+        }
+    };
+    // The first family: refreshed once (its first refresh token is now spent), then revoked
+    // by the app itself.
+    let rotated = refresh(old.refresh_token.clone()).await;
+    let current = rotated["refresh_token"].as_str().unwrap().to_owned();
+    let revoked = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .form(&[
+            ("token", current.as_str()),
+            ("client_id", client.client_id.as_str()),
+            ("client_secret", client.secret.as_deref().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    // A second grant under the same authorization (consent skipped).
+    let second = app
+        .authorize_app(&client, &api.manager.login, USER_PASSWORD, "reps:read")
+        .await;
+    // Replaying the first family's spent token fails, and ends nothing else.
+    let replay = refresh(old.refresh_token.clone()).await;
+    assert_eq!(replay["error"], "invalid_grant", "{replay}");
+    let (status, body) = app
+        .post_graphql_as(&second.access_token, "{ me { id } }", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = app
+        .post_graphql_as(&old.access_token, "{ me { id } }", json!({}))
+        .await;
+    assert_eq!(status, 401, "the revoked family's access token");
+}
+
+#[tokio::test]
+async fn the_csrf_cookie_rides_the_apps_cross_site_redirect() {
+    let app = TestApp::new().await;
+    let (owner, _) = api_world(&app).await;
+    let client = app.register_app(&owner, &["REPS_READ"]).await;
+    let challenge = admin_center::service::grant::s256(&"v".repeat(43));
+    let page = app
+        .client
+        .get(app.url("/oauth/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client.client_id.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    // SameSite=Lax: sent on the top-level GET an app's redirect causes, never on a
+    // cross-site POST; HttpOnly: no script reads it.
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
