@@ -224,29 +224,3 @@ async fn a_spent_refresh_token_of_an_ended_family_revokes_nothing_else() {
         .await;
     assert_eq!(status, 401, "the revoked family's access token");
 }
-
-#[tokio::test]
-async fn the_csrf_cookie_rides_the_apps_cross_site_redirect() {
-    let app = TestApp::new().await;
-    let (owner, _) = api_world(&app).await;
-    let client = app.register_app(&owner, &["REPS_READ"]).await;
-    let challenge = admin_center::service::grant::s256(&"v".repeat(43));
-    let page = app
-        .client
-        .get(app.url("/oauth/authorize"))
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", client.client_id.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
-    // SameSite=Lax: sent on the top-level GET an app's redirect causes, never on a
-    // cross-site POST; HttpOnly: no script reads it.
-    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-}
