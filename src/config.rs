@@ -70,6 +70,10 @@ pub struct ConfigArgs {
     /// The absolute lifetime of a chain of refresh tokens, in days (default 30).
     #[arg(long, env = "REFRESH_TOKEN_TTL_DAYS", global = true)]
     pub refresh_token_ttl_days: Option<u32>,
+    /// Web origins allowed to call the API from a browser (CORS), comma-separated, e.g.
+    /// `https://admin.example.com,http://localhost:3000`, or `*` for any. Default: none.
+    #[arg(long, env = "CORS_ORIGINS", global = true)]
+    pub cors_origins: Option<String>,
 }
 
 impl std::fmt::Debug for ConfigArgs {
@@ -109,6 +113,7 @@ struct FileConfig {
     public_url: Option<String>,
     access_token_ttl_minutes: Option<u32>,
     refresh_token_ttl_days: Option<u32>,
+    cors_origins: Option<String>,
     max_query_depth: Option<usize>,
     max_query_complexity: Option<usize>,
     max_batch_size: Option<usize>,
@@ -179,6 +184,57 @@ pub struct Config {
     pub public_url: Option<String>,
     pub access_token_ttl: chrono::Duration,
     pub refresh_token_ttl: chrono::Duration,
+    pub cors_origins: CorsOrigins,
+}
+
+/// Which web origins may call the API from a browser.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// None (the default): browsers allow only same-origin calls.
+    #[default]
+    None,
+    /// Any origin. Safe here because no credentials ride along: the API takes bearer
+    /// tokens, never cookies, so `Access-Control-Allow-Credentials` is never sent.
+    Any,
+    /// These origins (`scheme://host[:port]`), compared exactly.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    fn parse(value: &str) -> Result<Self, ConfigError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(CorsOrigins::None);
+        }
+        if value == "*" {
+            return Ok(CorsOrigins::Any);
+        }
+        let mut origins = Vec::new();
+        for origin in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            let parsed = url::Url::parse(origin).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+            });
+            match parsed {
+                // The origin as browsers send it: no trailing slash, default port left out.
+                Some(url) => origins.push(url.origin().ascii_serialization()),
+                None => {
+                    return Err(ConfigError::Invalid {
+                        key: "cors_origins",
+                        message: format!(
+                            "`{origin}` is not an origin such as https://admin.example.com \
+                             (or use `*` alone for any)"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(CorsOrigins::List(origins))
+    }
 }
 
 impl Config {
@@ -212,6 +268,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("cors_origins", &self.cors_origins)
             .finish()
     }
 }
@@ -234,6 +291,7 @@ impl Default for Config {
             public_url: None,
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),
+            cors_origins: CorsOrigins::None,
         }
     }
 }
@@ -386,7 +444,14 @@ impl Config {
                 message: "must be between 1 and 365".into(),
             });
         }
+        let cors_origins = CorsOrigins::parse(
+            args.cors_origins
+                .as_deref()
+                .or(file.cors_origins.as_deref())
+                .unwrap_or(""),
+        )?;
         Ok(Config {
+            cors_origins,
             public_url,
             access_token_ttl: chrono::Duration::minutes(i64::from(access_token_ttl_minutes)),
             refresh_token_ttl: chrono::Duration::days(i64::from(refresh_token_ttl_days)),
@@ -552,6 +617,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn cors_origins_are_origins_or_a_lone_star() {
+        assert_eq!(CorsOrigins::parse("").unwrap(), CorsOrigins::None);
+        assert_eq!(CorsOrigins::parse(" * ").unwrap(), CorsOrigins::Any);
+        assert_eq!(
+            CorsOrigins::parse("https://Admin.Example.com/, http://localhost:3000").unwrap(),
+            CorsOrigins::List(vec![
+                "https://admin.example.com".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+        for bad in [
+            "*,https://a.example",
+            "https://a.example/app",
+            "a.example",
+            "file:///x",
+        ] {
+            assert!(CorsOrigins::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

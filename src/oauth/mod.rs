@@ -9,21 +9,40 @@ mod pages;
 pub mod ticket;
 mod token;
 
-use actix_web::web;
+use actix_cors::Cors;
+use actix_web::{middleware::Condition, web};
 
-/// Registers the OAuth routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Registers the OAuth routes. `cors` is the CORS policy for what a browser app calls
+/// (everything but the authorization endpoint, which the browser navigates to).
+pub fn routes(cfg: &mut web::ServiceConfig, cors: &dyn Fn() -> Condition<Cors>) {
     cfg.service(
         web::resource("/oauth/authorize")
             .route(web::get().to(authorize::get))
             .route(web::post().to(authorize::post)),
     )
-    .route("/oauth/token", web::post().to(token::token))
-    .route("/oauth/revoke", web::post().to(token::revoke))
-    .route("/oauth/introspect", web::post().to(token::introspect))
-    .route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(metadata::metadata),
+    .service(
+        web::resource("/oauth/token")
+            .wrap(cors())
+            .route(web::post().to(token::token)),
     )
-    .route("/.well-known/jwks.json", web::get().to(metadata::jwks));
+    .service(
+        web::resource("/oauth/revoke")
+            .wrap(cors())
+            .route(web::post().to(token::revoke)),
+    )
+    .service(
+        web::resource("/oauth/introspect")
+            .wrap(cors())
+            .route(web::post().to(token::introspect)),
+    )
+    .service(
+        web::resource("/.well-known/oauth-authorization-server")
+            .wrap(cors())
+            .route(web::get().to(metadata::metadata)),
+    )
+    .service(
+        web::resource("/.well-known/jwks.json")
+            .wrap(cors())
+            .route(web::get().to(metadata::jwks)),
+    );
 }

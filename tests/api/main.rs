@@ -14,6 +14,7 @@ mod audit_actor;
 mod authz;
 mod cli;
 mod concurrency;
+mod cors;
 mod graphql_http;
 mod health;
 mod input;
