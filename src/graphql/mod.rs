@@ -7,6 +7,7 @@ mod audit;
 mod connection;
 mod developer_app;
 mod features;
+mod introspection;
 mod loaders;
 mod manager;
 mod portal;
@@ -20,6 +21,7 @@ use async_graphql::{
     ServerError,
 };
 
+pub use self::introspection::IntrospectionSchema;
 pub use self::{
     account::Account, audit::AuditEvent, manager::Manager, portal::Portal, rep::Rep, team::Team,
 };
@@ -69,6 +71,37 @@ fn builder(limits: GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, Empt
 /// The schema as served: limits from the configuration, the state as data.
 pub fn schema(state: AppState) -> AppSchema {
     builder(state.config.graphql).data(state).finish()
+}
+
+/// The same schema with limits sized for introspection, for documents that only read the
+/// schema in the shape of an introspection query (see [`introspection`]).
+pub fn introspection_schema(state: AppState) -> IntrospectionSchema {
+    IntrospectionSchema(
+        Schema::build(
+            QueryRoot::default(),
+            MutationRoot::default(),
+            EmptySubscription,
+        )
+        .limit_depth(introspection::MAX_DEPTH)
+        .limit_complexity(introspection::MAX_COMPLEXITY)
+        .limit_directives(16)
+        .data(state)
+        .finish(),
+    )
+}
+
+/// The schema `request` runs against: the introspection one for a schema-only document
+/// shaped like introspection, else the one with the data limits.
+pub fn pick<'a>(
+    schema: &'a AppSchema,
+    introspection: &'a IntrospectionSchema,
+    request: &Request,
+) -> &'a AppSchema {
+    if introspection::is_schema_query(&request.query, request.operation_name.as_deref()) {
+        &introspection.0
+    } else {
+        schema
+    }
 }
 
 /// The schema's SDL, with no database anywhere near.

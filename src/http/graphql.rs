@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::{
     auth::{ClientInfo, Principal, plugin::AuthRequest},
     error::ErrorCode,
-    graphql::{self, AppSchema, RequestCaller},
+    graphql::{self, AppSchema, IntrospectionSchema, RequestCaller},
     state::AppState,
 };
 
@@ -173,6 +173,7 @@ pub async fn post(
     payload: web::Payload,
     state: Data<AppState>,
     schema: Data<AppSchema>,
+    introspection: Data<IntrospectionSchema>,
 ) -> HttpResponse {
     let is_json = req
         .headers()
@@ -213,7 +214,10 @@ pub async fn post(
     // for the operations after it.
     let caller = RequestCaller::new(state.db.clone(), principal, client);
     match batch {
-        BatchRequest::Single(request) => respond(graphql::execute(&schema, request, &caller).await),
+        BatchRequest::Single(request) => {
+            let schema = graphql::pick(&schema, &introspection, &request);
+            respond(graphql::execute(schema, request, &caller).await)
+        }
         BatchRequest::Batch(requests) => {
             let max = state.config.graphql.max_batch_size;
             if requests.len() > max {
@@ -225,7 +229,8 @@ pub async fn post(
             // In order, one after the other, as a client sending them would expect.
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(graphql::execute(&schema, request, &caller).await);
+                let schema = graphql::pick(&schema, &introspection, &request);
+                responses.push(graphql::execute(schema, request, &caller).await);
             }
             HttpResponse::Ok().json(BatchResponse::Batch(responses))
         }
@@ -242,7 +247,12 @@ struct GetParams {
 
 /// GraphQL over GET, for queries only: a GET must not change anything (it can be prefetched,
 /// cached, or triggered by a link), so a mutation answers 405.
-pub async fn get(req: HttpRequest, state: Data<AppState>, schema: Data<AppSchema>) -> HttpResponse {
+pub async fn get(
+    req: HttpRequest,
+    state: Data<AppState>,
+    schema: Data<AppSchema>,
+    introspection: Data<IntrospectionSchema>,
+) -> HttpResponse {
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(params) => params.into_inner(),
         Err(_) => {
@@ -278,7 +288,8 @@ pub async fn get(req: HttpRequest, state: Data<AppState>, schema: Data<AppSchema
         Err(refused) => return refused,
     };
     let caller = RequestCaller::new(state.db.clone(), principal, client);
-    respond(graphql::execute(&schema, request, &caller).await)
+    let schema = graphql::pick(&schema, &introspection, &request);
+    respond(graphql::execute(schema, request, &caller).await)
 }
 
 /// Whether the operation that would run is a mutation. A document that does not parse is left

@@ -49,9 +49,11 @@ fn cors(origins: &CorsOrigins) -> Condition<Cors> {
 
 /// Registers every route. Used by `serve` and by the tests, so both run the same server.
 pub fn configure(state: AppState, schema: AppSchema) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    let introspection = Data::new(crate::graphql::introspection_schema(state.clone()));
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(Data::new(state.clone()))
             .app_data(Data::new(schema.clone()))
+            .app_data(introspection.clone())
             // Bodies past the limit are refused with 413 before anything is parsed.
             .app_data(PayloadConfig::new(state.config.max_body_bytes))
             .service(

@@ -18,6 +18,7 @@ mod cors;
 mod graphql_http;
 mod health;
 mod input;
+mod introspection;
 mod mail;
 mod oauth;
 mod organization;
