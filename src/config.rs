@@ -74,6 +74,10 @@ pub struct ConfigArgs {
     /// `https://admin.example.com,http://localhost:3000`, or `*` for any. Default: none.
     #[arg(long, env = "CORS_ORIGINS", global = true)]
     pub cors_origins: Option<String>,
+    /// Whether callers without a token may read the schema (introspection and
+    /// `/graphql/schema.graphql`). Default true; set false to hide it from strangers.
+    #[arg(long, env = "ANONYMOUS_INTROSPECTION", global = true)]
+    pub anonymous_introspection: Option<bool>,
 }
 
 impl std::fmt::Debug for ConfigArgs {
@@ -114,6 +118,7 @@ struct FileConfig {
     access_token_ttl_minutes: Option<u32>,
     refresh_token_ttl_days: Option<u32>,
     cors_origins: Option<String>,
+    anonymous_introspection: Option<bool>,
     max_query_depth: Option<usize>,
     max_query_complexity: Option<usize>,
     max_batch_size: Option<usize>,
@@ -185,6 +190,8 @@ pub struct Config {
     pub access_token_ttl: chrono::Duration,
     pub refresh_token_ttl: chrono::Duration,
     pub cors_origins: CorsOrigins,
+    /// Whether anonymous callers may read the schema.
+    pub anonymous_introspection: bool,
 }
 
 /// Which web origins may call the API from a browser.
@@ -269,6 +276,7 @@ impl std::fmt::Debug for Config {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("cors_origins", &self.cors_origins)
+            .field("anonymous_introspection", &self.anonymous_introspection)
             .finish()
     }
 }
@@ -292,6 +300,7 @@ impl Default for Config {
             access_token_ttl: chrono::Duration::minutes(15),
             refresh_token_ttl: chrono::Duration::days(30),
             cors_origins: CorsOrigins::None,
+            anonymous_introspection: true,
         }
     }
 }
@@ -451,6 +460,10 @@ impl Config {
                 .unwrap_or(""),
         )?;
         Ok(Config {
+            anonymous_introspection: args
+                .anonymous_introspection
+                .or(file.anonymous_introspection)
+                .unwrap_or(true),
             cors_origins,
             public_url,
             access_token_ttl: chrono::Duration::minutes(i64::from(access_token_ttl_minutes)),

@@ -168,6 +168,34 @@ async fn read_body(
     Ok(body)
 }
 
+/// Whether the schema is hidden from this caller (`ANONYMOUS_INTROSPECTION=false` and no
+/// token).
+fn hides_schema(state: &AppState, principal: &Principal) -> bool {
+    !state.config.anonymous_introspection && *principal == Principal::Anonymous
+}
+
+fn hidden(request: Request, hide: bool) -> Request {
+    if hide {
+        request.disable_introspection()
+    } else {
+        request
+    }
+}
+
+static SDL: std::sync::LazyLock<String> = std::sync::LazyLock::new(graphql::sdl);
+
+/// `GET /graphql/schema.graphql`: the SDL, for tools that read a file rather than
+/// introspect. Hidden (404) when anonymous introspection is off.
+pub async fn sdl(state: Data<AppState>) -> HttpResponse {
+    if !state.config.anonymous_introspection {
+        return HttpResponse::NotFound().finish();
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(SDL.as_str())
+}
+
 pub async fn post(
     req: HttpRequest,
     payload: web::Payload,
@@ -210,11 +238,13 @@ pub async fn post(
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
+    let hide_schema = hides_schema(&state, &principal);
     // One caller for the whole batch: what an operation does to the session (logout) holds
     // for the operations after it.
     let caller = RequestCaller::new(state.db.clone(), principal, client);
     match batch {
         BatchRequest::Single(request) => {
+            let request = hidden(request, hide_schema);
             let schema = graphql::pick(&schema, &introspection, &request);
             respond(graphql::execute(schema, request, &caller).await)
         }
@@ -229,6 +259,7 @@ pub async fn post(
             // In order, one after the other, as a client sending them would expect.
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
+                let request = hidden(request, hide_schema);
                 let schema = graphql::pick(&schema, &introspection, &request);
                 responses.push(graphql::execute(schema, request, &caller).await);
             }
@@ -287,6 +318,7 @@ pub async fn get(
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
+    let request = hidden(request, hides_schema(&state, &principal));
     let caller = RequestCaller::new(state.db.clone(), principal, client);
     let schema = graphql::pick(&schema, &introspection, &request);
     respond(graphql::execute(schema, request, &caller).await)

@@ -62,6 +62,7 @@ pub fn configure(state: AppState, schema: AppSchema) -> impl Fn(&mut web::Servic
                     .route(web::post().to(graphql::post))
                     .route(web::get().to(graphql::get)),
             )
+            .route("/graphql/schema.graphql", web::get().to(graphql::sdl))
             .route("/graphiql", web::get().to(graphql::graphiql))
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))

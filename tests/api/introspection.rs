@@ -135,3 +135,44 @@ fn assert_refused_for_depth(body: &Value) {
     assert!(message.contains("nested too deep"), "{body}");
     assert!(body["data"].is_null(), "{body}");
 }
+
+#[tokio::test]
+async fn the_schema_file_is_served_as_the_repository_keeps_it() {
+    let app = TestApp::new().await;
+    let response = app
+        .client
+        .get(app.url("/graphql/schema.graphql"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let served = response.text().await.unwrap();
+    let kept =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(served.trim_end(), kept.trim_end());
+}
+
+#[tokio::test]
+async fn the_schema_can_be_hidden_from_anonymous_callers() {
+    let app = TestApp::with_config(|c| c.anonymous_introspection = false).await;
+    let (_, anonymous) = app
+        .post_graphql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    // async-graphql answers a hidden schema with `null`, as if it were not there.
+    assert!(anonymous["data"]["__schema"].is_null(), "{anonymous}");
+    let (_, owner) = app.company_owner().await;
+    let signed_in = owner
+        .gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        signed_in["data"]["__schema"]["queryType"]["name"], "Query",
+        "{signed_in}"
+    );
+    let file = app
+        .client
+        .get(app.url("/graphql/schema.graphql"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 404);
+}
