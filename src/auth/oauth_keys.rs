@@ -153,6 +153,11 @@ impl OAuthKeys {
         Ok(keys)
     }
 
+    /// Keys retired before this may have signed no token still valid at `now`.
+    fn horizon(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.0.access_ttl - RELOAD_EVERY
+    }
+
     /// Keys still good for verification at `now`: unretired, or retired recently enough that
     /// a token they signed may still be valid.
     async fn read(&self, now: DateTime<Utc>) -> Result<Vec<Key>, AppError> {
@@ -161,7 +166,7 @@ impl OAuthKeys {
             .order_by_desc(oauth_key::Column::Kid)
             .all(&self.0.db)
             .await?;
-        let horizon = now - self.0.access_ttl - RELOAD_EVERY;
+        let horizon = self.horizon(now);
         rows.iter()
             .filter(|r| r.retired_at.is_none_or(|at| at > horizon))
             .map(decode)
@@ -227,7 +232,7 @@ impl OAuthKeys {
     /// The JSON Web Key Set (RFC 7517) of every key that may verify a token now, read from
     /// the database (not the cache), so that it shows a rotation at once.
     pub async fn jwks(&self) -> Result<Value, AppError> {
-        let horizon = self.0.clock.now() - self.0.access_ttl - RELOAD_EVERY;
+        let horizon = self.horizon(self.0.clock.now());
         // Public halves only: the private keys are not even read.
         let rows: Vec<(String, String, Option<DateTime<Utc>>)> = oauth_key::Entity::find()
             .select_only()

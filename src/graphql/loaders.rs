@@ -83,7 +83,7 @@ macro_rules! loader {
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
                 let reach = self.reach().await?;
                 if let Some(scope) = $scope {
-                    reach.require(scope).map_err(gql)?;
+                    self.0.require(scope).map_err(gql)?;
                 }
                 let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
                 Ok($load(self.0.db(), &ids)
@@ -201,7 +201,7 @@ impl Loader<RepsOfTeam> for Batch {
         keys: &[RepsOfTeam],
     ) -> Result<HashMap<RepsOfTeam, Self::Value>, Self::Error> {
         let reach = self.reach().await?;
-        reach.require(ApiScope::RepsRead).map_err(gql)?;
+        self.0.require(ApiScope::RepsRead).map_err(gql)?;
         // Only teams the caller sees: a `Team` is only ever built for a visible team, but a
         // loader does not trust its callers. (Filtering reps by account in the page query
         // instead would lead SQLite to the account index and a scan of every rep.)

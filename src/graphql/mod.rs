@@ -191,16 +191,8 @@ impl Scope {
 
     /// Refuses an app token without `scope`, before a field answers anything (even `null`:
     /// an empty answer would tell what the scope hides).
-    pub(crate) async fn require(
-        &self,
-        scope: crate::auth::scope::ApiScope,
-    ) -> async_graphql::Result<()> {
-        self.0
-            .access
-            .reach()
-            .await
-            .and_then(|reach| reach.require(scope))
-            .map_err(|e| e.extend())
+    pub(crate) fn require(&self, scope: crate::auth::scope::ApiScope) -> async_graphql::Result<()> {
+        self.0.access.require(scope).map_err(|e| e.extend())
     }
 
     /// Rows a loader answered, as objects of this scope.

@@ -31,7 +31,7 @@ impl Portal {
     /// The portal of a sub-portal; `null` for a portal (and for a team manager not assigned
     /// to it).
     async fn parent(&self) -> async_graphql::Result<Option<Portal>> {
-        self.1.require(ApiScope::PortalsRead).await?;
+        self.1.require(ApiScope::PortalsRead)?;
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };

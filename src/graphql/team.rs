@@ -39,7 +39,7 @@ impl Team {
 
     /// The team this one is a sub-team of (`null` for a team manager not assigned to it).
     async fn parent(&self) -> async_graphql::Result<Option<Team>> {
-        self.1.require(ApiScope::TeamsRead).await?;
+        self.1.require(ApiScope::TeamsRead)?;
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
@@ -55,7 +55,7 @@ impl Team {
 
     /// The portal the team serves (`null` for a team manager not assigned to it).
     async fn portal(&self) -> async_graphql::Result<Option<Portal>> {
-        self.1.require(ApiScope::PortalsRead).await?;
+        self.1.require(ApiScope::PortalsRead)?;
         let Some(portal) = self.0.portal_id else {
             return Ok(None);
         };

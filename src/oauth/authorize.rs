@@ -49,37 +49,12 @@ pub struct Params {
 #[derive(Deserialize)]
 pub struct Posted {
     #[serde(flatten)]
-    params: PostedParams,
+    params: Params,
     login: Option<String>,
     password: Option<String>,
     csrf_token: Option<String>,
     consent: Option<String>,
     decision: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PostedParams {
-    response_type: Option<String>,
-    client_id: Option<String>,
-    redirect_uri: Option<String>,
-    scope: Option<String>,
-    state: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-}
-
-impl From<PostedParams> for Params {
-    fn from(p: PostedParams) -> Self {
-        Params {
-            response_type: p.response_type,
-            client_id: p.client_id,
-            redirect_uri: p.redirect_uri,
-            scope: p.scope,
-            state: p.state,
-            code_challenge: p.code_challenge,
-            code_challenge_method: p.code_challenge_method,
-        }
-    }
 }
 
 /// A request that passed every check.
@@ -363,7 +338,7 @@ async fn sign_in(
     posted: Posted,
     cookie: &str,
 ) -> Result<HttpResponse, AppError> {
-    let params = Params::from(posted.params);
+    let params = posted.params;
     let valid = match validate(state, &params).await? {
         Ok(valid) => valid,
         Err(refusal) => return Ok(refused(state, refusal)),

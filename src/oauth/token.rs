@@ -36,9 +36,8 @@ pub struct TokenForm {
 
 #[derive(Deserialize)]
 pub struct TokenOnlyForm {
+    /// `token_type_hint` (RFC 7009 §2.1) is ignored: a token's prefix tells its kind.
     token: Option<String>,
-    #[allow(dead_code)]
-    token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
 }

@@ -31,10 +31,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{
-        Actor, Principal, Restriction,
-        scope::{ApiScope, ScopeSet},
-    },
+    auth::{Actor, Principal, Restriction, scope::ApiScope},
     error::AppError,
     service::features::{RepFeatureSet, Right, RightSet},
 };
@@ -92,6 +89,12 @@ impl Access {
         let actor = self.actor()?;
         actor.require_scope(scope)?;
         Ok(actor)
+    }
+
+    /// Refuses a read an app token's scopes do not cover (`FORBIDDEN`, naming the scope):
+    /// every read path, top-level or nested, asks here.
+    pub fn require(&self, scope: ApiScope) -> Result<(), AppError> {
+        self.actor()?.require_scope(scope)
     }
 
     /// The caller of an operation for people only: app tokens never reach manager
@@ -168,7 +171,7 @@ impl Access {
     {
         let reach = self.reach().await?;
         if let Some(scope) = scope {
-            reach.require(scope)?;
+            self.require(scope)?;
         }
         E::find_by_id(id)
             .one(&self.0.db)
@@ -189,8 +192,6 @@ pub struct Reach {
     teams: Option<HashSet<Uuid>>,
     /// `None`: every portal of the account.
     portals: Option<HashSet<Uuid>>,
-    /// The scopes of an app token; `None` for a manager's own session.
-    app_scopes: Option<ScopeSet>,
 }
 
 impl Reach {
@@ -208,17 +209,7 @@ impl Reach {
             kind: actor.kind,
             teams,
             portals,
-            app_scopes: actor.app.as_ref().map(|grant| grant.scopes),
         })
-    }
-
-    /// Refuses a read an app token's scopes do not cover (`FORBIDDEN`, naming the scope):
-    /// every read path, top-level or nested, asks here.
-    pub fn require(&self, scope: ApiScope) -> Result<(), AppError> {
-        match self.app_scopes {
-            Some(scopes) if !scopes.has(scope) => Err(AppError::MissingScope(scope)),
-            _ => Ok(()),
-        }
     }
 
     /// The team ids a list must be limited to; `None` for the whole account.

@@ -112,8 +112,12 @@ fn check_redirect_uris(uris: &[String]) -> Result<String, AppError> {
     for uri in uris {
         check_redirect_uri(uri)?;
     }
-    let mut unique = uris.to_vec();
-    unique.dedup();
+    let mut unique: Vec<&String> = Vec::with_capacity(uris.len());
+    for uri in uris {
+        if !unique.contains(&uri) {
+            unique.push(uri);
+        }
+    }
     serde_json::to_string(&unique).map_err(AppError::internal)
 }
 

@@ -39,6 +39,11 @@ use crate::{
     state::AppState,
 };
 
+/// What `invalid_grant` says of a code or refresh token that is unknown, spent, expired, or
+/// another client's: the same for each, so the answer tells nothing more.
+const BAD_CODE: &str = "the code is invalid, expired or already used";
+const BAD_REFRESH: &str = "the refresh token is invalid, expired or revoked";
+
 /// How long an authorization code lives (RFC 6749 §4.1.2 recommends at most 10 minutes).
 pub const CODE_TTL: Duration = Duration::minutes(10);
 /// Prefixes of codes and refresh tokens. Public API: never change one.
@@ -359,7 +364,7 @@ pub async fn redeem_code(
 ) -> Result<Tokens, GrantError> {
     let now = state.clock.now();
     let txn = crate::db::begin_write(&state.db).await?;
-    let invalid = GrantError::InvalidGrant("the code is invalid, expired or already used");
+    let invalid = GrantError::InvalidGrant(BAD_CODE);
     let Some(found) = oauth_code::Entity::find_by_id(hash_secret(code))
         .one(&txn)
         .await?
@@ -369,9 +374,7 @@ pub async fn redeem_code(
     let authorization = app_authorization::Entity::find_by_id(found.authorization_id)
         .one(&txn)
         .await?
-        .ok_or(GrantError::InvalidGrant(
-            "the code is invalid, expired or already used",
-        ))?;
+        .ok_or(GrantError::InvalidGrant(BAD_CODE))?;
     if authorization.app_id != app.id {
         // Another client's code: refused without touching it (it may still be its owner's).
         return Err(invalid);
@@ -454,7 +457,7 @@ pub async fn refresh(
     scope: Option<ScopeSet>,
 ) -> Result<Tokens, GrantError> {
     let now = state.clock.now();
-    let invalid = GrantError::InvalidGrant("the refresh token is invalid, expired or revoked");
+    let invalid = GrantError::InvalidGrant(BAD_REFRESH);
     let txn = crate::db::begin_write(&state.db).await?;
     let Some(found) = refresh_token::Entity::find_by_id(hash_secret(token))
         .one(&txn)
@@ -465,15 +468,11 @@ pub async fn refresh(
     let family = token_family::Entity::find_by_id(found.family_id)
         .one(&txn)
         .await?
-        .ok_or(GrantError::InvalidGrant(
-            "the refresh token is invalid, expired or revoked",
-        ))?;
+        .ok_or(GrantError::InvalidGrant(BAD_REFRESH))?;
     let authorization = app_authorization::Entity::find_by_id(family.authorization_id)
         .one(&txn)
         .await?
-        .ok_or(GrantError::InvalidGrant(
-            "the refresh token is invalid, expired or revoked",
-        ))?;
+        .ok_or(GrantError::InvalidGrant(BAD_REFRESH))?;
     if authorization.app_id != app.id {
         return Err(invalid);
     }
