@@ -1,21 +1,26 @@
 //! `Account`: the caller's company.
 
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 use entity::account;
 
-use super::{scalars::to_id, scope};
+use super::{
+    scalars::{DateTime, Kind, to_id},
+    scope,
+};
 use crate::{error::GqlResultExt, service};
 
-/// A customer company. Everything a manager sees belongs to its account.
+/// The GraphQL object `Account` (described on its `impl`).
 pub struct Account(pub account::Model);
 
+/// A customer company. Everything a manager sees belongs to its account.
 #[Object]
 impl Account {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The account's global id.
+    pub async fn id(&self) -> ID {
+        to_id(Kind::Account, self.0.id)
     }
 
+    /// The company's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -25,8 +30,9 @@ impl Account {
         self.0.api_managers_allowed
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When the platform operator created the account.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 

@@ -3,23 +3,22 @@
 //! and revokes the manager's authorized applications. App tokens reach none of this.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 use entity::{app_authorization, developer_app};
 
 use super::{
     Manager, client,
     connection::{self, DeveloperAppConnection},
     mutation_scope,
-    scalars::{parse_id, to_id},
+    scalars::{DateTime, Kind, id_of, ids_of, to_id},
     scope, state,
 };
 use crate::{
     auth::scope::{ApiScope as Stored, ScopeSet},
-    error::{AppError, GqlResultExt},
+    error::GqlResultExt,
     service::{
         self,
         developer_app::{AppPatch, NewApp, Registered},
-        paging::PageArgs,
+        paging::PageRequest,
     },
 };
 
@@ -75,14 +74,16 @@ fn scope_set(scopes: &[ApiScope]) -> ScopeSet {
     scopes.iter().map(|s| Stored::from(*s)).collect()
 }
 
-/// An OAuth client. Its secret is never readable: it is shown once, by
-/// `registerDeveloperApp` or `rotateDeveloperAppSecret`.
+/// The GraphQL object `DeveloperApp` (described on its `impl`).
 pub struct DeveloperApp(pub developer_app::Model);
 
+/// An OAuth client. Its secret is never readable: it is shown once, by
+/// `registerDeveloperApp` or `rotateDeveloperAppSecret`.
 #[Object]
 impl DeveloperApp {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The app's global id (also its `AuthorizedApplication` id).
+    pub async fn id(&self) -> ID {
+        to_id(Kind::DeveloperApp, self.0.id)
     }
 
     /// The OAuth `client_id`.
@@ -90,10 +91,12 @@ impl DeveloperApp {
         &self.0.client_id
     }
 
+    /// The name API managers see when they authorize the app.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the app does, shown on the consent page.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -119,29 +122,34 @@ impl DeveloperApp {
         self.0.account_id.is_none()
     }
 
-    async fn secret_rotated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.secret_rotated_at
+    /// When the secret was last replaced; `null` if never.
+    async fn secret_rotated_at(&self) -> Option<DateTime> {
+        self.0.secret_rotated_at.map(DateTime)
     }
 
     /// When it was disabled: it then gets no codes or tokens, and its tokens stop working.
-    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
-        self.0.disabled_at
+    async fn disabled_at(&self) -> Option<DateTime> {
+        self.0.disabled_at.map(DateTime)
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When it was registered.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime {
+        self.0.updated_at.into()
     }
 }
 
-/// A newly registered app, or one with a new secret.
+/// The GraphQL object `RegisteredApp` (described on its `impl`).
 pub struct RegisteredApp(Registered);
 
+/// A newly registered app, or one with a new secret.
 #[Object]
 impl RegisteredApp {
+    /// The app.
     async fn app(&self) -> DeveloperApp {
         DeveloperApp(self.0.app.clone())
     }
@@ -152,41 +160,50 @@ impl RegisteredApp {
     }
 }
 
-/// The application side of an authorization: what a person needs to recognise it.
+/// The GraphQL object `AuthorizedApp` (described on its `impl`).
 pub struct AuthorizedApp(developer_app::Model);
 
+/// The application side of an authorization: what a person needs to recognise it.
 #[Object(name = "AuthorizedApplication")]
 impl AuthorizedApp {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The app's global id: the same as its `DeveloperApp` id.
+    pub async fn id(&self) -> ID {
+        to_id(Kind::DeveloperApp, self.0.id)
     }
 
+    /// The OAuth `client_id`.
     async fn client_id(&self) -> &str {
         &self.0.client_id
     }
 
+    /// The app's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the app does.
     async fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// Registered by the platform operator for every account.
     async fn platform(&self) -> bool {
         self.0.account_id.is_none()
     }
 }
 
-/// An API manager's authorization of a developer app.
+/// The GraphQL object `AppAuthorization` (described on its `impl`).
 pub struct AppAuthorization(pub app_authorization::Model, pub developer_app::Model);
 
+/// An API manager's authorization of a developer app.
 #[Object]
 impl AppAuthorization {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The authorization's global id.
+    pub async fn id(&self) -> ID {
+        to_id(Kind::AppAuthorization, self.0.id)
     }
 
+    /// The app authorized.
     async fn application(&self) -> AuthorizedApp {
         AuthorizedApp(self.1.clone())
     }
@@ -196,17 +213,19 @@ impl AppAuthorization {
         scopes_of(self.0.scopes)
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When the API manager authorized the app.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 
     /// When the app last called the API with a token of this authorization (to the minute).
-    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
-        self.0.last_used_at
+    async fn last_used_at(&self) -> Option<DateTime> {
+        self.0.last_used_at.map(DateTime)
     }
 
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+    /// When it was revoked (its tokens stopped working then); `null` while active.
+    async fn revoked_at(&self) -> Option<DateTime> {
+        self.0.revoked_at.map(DateTime)
     }
 }
 
@@ -220,12 +239,19 @@ impl DeveloperAppQuery {
     async fn developer_apps(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "The first n rows (0 to 100; default 20), after `after`.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: read on from that row.")] after: Option<String>,
+        #[graphql(desc = "The last n rows (0 to 100), before `before`.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: read back from that row.")] before: Option<String>,
     ) -> async_graphql::Result<DeveloperAppConnection> {
-        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
         let scope = scope(ctx)?;
         let found = service::developer_app::list(state(ctx)?, scope.access(), page)
             .await
@@ -239,7 +265,7 @@ impl DeveloperAppQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<DeveloperApp> {
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::DeveloperApp, &id);
         let scope = scope(ctx)?;
         service::developer_app::get(scope.access(), id)
             .await
@@ -251,7 +277,9 @@ impl DeveloperAppQuery {
 /// A new developer app.
 #[derive(InputObject)]
 pub struct RegisterDeveloperAppInput {
+    /// The name API managers see when they authorize the app.
     pub name: String,
+    /// What the app does, shown on the consent page.
     pub description: Option<String>,
     /// 1 to 10 addresses: https, or http to a loopback address (127.0.0.1, [::1],
     /// localhost); no fragment.
@@ -265,8 +293,11 @@ pub struct RegisterDeveloperAppInput {
 /// Changes to a developer app; absent fields are unchanged.
 #[derive(InputObject, Default)]
 pub struct DeveloperAppPatch {
+    /// A new name.
     pub name: Option<String>,
+    /// A new description.
     pub description: Option<String>,
+    /// Exactly these redirect URIs (same rules as on registration).
     pub redirect_uris: Option<Vec<String>>,
     /// Narrowing the scopes narrows the app's live tokens at once.
     pub scopes: Option<Vec<ApiScope>>,
@@ -304,13 +335,14 @@ impl DeveloperAppMutation {
         id: ID,
     ) -> async_graphql::Result<RegisteredApp> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::DeveloperApp, &id);
         service::developer_app::rotate_secret(state(ctx)?, scope.access(), client(ctx), id)
             .await
             .map(RegisteredApp)
             .gql()
     }
 
+    /// Renames an app, or changes its description, redirect URIs or scopes.
     async fn update_developer_app(
         &self,
         ctx: &Context<'_>,
@@ -318,7 +350,7 @@ impl DeveloperAppMutation {
         input: DeveloperAppPatch,
     ) -> async_graphql::Result<DeveloperApp> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::DeveloperApp, &id);
         let patch = AppPatch {
             name: input.name,
             description: input.description,
@@ -339,7 +371,7 @@ impl DeveloperAppMutation {
         id: ID,
     ) -> async_graphql::Result<DeveloperApp> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::DeveloperApp, &id);
         service::developer_app::disable(state(ctx)?, scope.access(), client(ctx), id)
             .await
             .map(DeveloperApp)
@@ -355,19 +387,8 @@ impl DeveloperAppMutation {
         app_ids: Vec<ID>,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
-        let manager_id = parse_id("managerId", &manager_id).gql()?;
-        if app_ids.len() > service::authorization::MAX_REVOKE {
-            return Err(AppError::bad_input(format!(
-                "appIds must hold at most {} ids",
-                service::authorization::MAX_REVOKE
-            )))
-            .gql();
-        }
-        let app_ids = app_ids
-            .iter()
-            .map(|id| parse_id("appIds", id))
-            .collect::<Result<Vec<_>, _>>()
-            .gql()?;
+        let manager_id = id_of(Kind::Manager, &manager_id);
+        let app_ids = ids_of(Kind::DeveloperApp, &app_ids);
         service::authorization::revoke(
             state(ctx)?,
             scope.access(),

@@ -2,9 +2,9 @@
 //! and their patches (every field optional). Field lists mirror `service::features`; a test
 //! checks they agree.
 
-use async_graphql::{InputObject, SimpleObject};
+use async_graphql::{InputObject, MaybeUndefined, SimpleObject};
 
-use crate::service::features::{self, Patch};
+use crate::service::features::{self, OverridePatch, Patch};
 
 /// Team-level rights of a team manager (SPEC 4.1).
 #[derive(SimpleObject, Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,21 +69,37 @@ impl From<features::RightSet> for ManagerRightSet {
 /// Changes to a `ManagerRightSet`; absent fields stay as they are.
 #[derive(InputObject, Clone, Copy, Debug, Default)]
 pub struct ManagerRightSetPatch {
+    /// Add and delete sub-teams of the team.
     pub add_delete_subteams: Option<bool>,
+    /// Add and delete reps of the team.
     pub add_delete_reps: Option<bool>,
+    /// Change reps' name, login, e-mail and screen name.
     pub change_rep_name_login: Option<bool>,
+    /// Set reps' passwords.
     pub change_rep_password: Option<bool>,
+    /// Schedule reports.
     pub schedule_reports: Option<bool>,
+    /// Receive monthly reports.
     pub monthly_reports: Option<bool>,
+    /// Watch session recordings.
     pub session_replay: Option<bool>,
+    /// Export session recordings (needs `sessionReplay`).
     pub export_session_replay: Option<bool>,
+    /// Set canned responses.
     pub set_canned_responses: Option<bool>,
+    /// Download the pre-installed app.
     pub download_preinstalled_app: Option<bool>,
+    /// Cancel support requests.
     pub cancel_requests: Option<bool>,
+    /// Log reps out.
     pub log_out_reps: Option<bool>,
+    /// Watch reps' sessions as a supervisor.
     pub supervisor_viewing: Option<bool>,
+    /// Set how many sessions a rep may run at once.
     pub concurrent_sessions: Option<bool>,
+    /// Reset portal reports.
     pub reset_portal_reports: Option<bool>,
+    /// Manage business hours.
     pub manage_business_hours: Option<bool>,
 }
 
@@ -159,15 +175,25 @@ impl From<features::RepFeatureSet> for RepFeatureSet {
 /// Changes to a `RepFeatureSet`; absent fields stay as they are.
 #[derive(InputObject, Clone, Copy, Debug, Default)]
 pub struct RepFeatureSetPatch {
+    /// Sign in to the management center.
     pub management_center_access: Option<bool>,
+    /// Reboot and reconnect the customer's device.
     pub reboot_reconnect: Option<bool>,
+    /// See reports (needs `managementCenterAccess`).
     pub reports: Option<bool>,
+    /// Run several sessions at once.
     pub multi_session: Option<bool>,
+    /// Share the rep's screen.
     pub rep_screen_sharing: Option<bool>,
+    /// Record sessions for replay (needs `managementCenterAccess`).
     pub session_replay: Option<bool>,
+    /// Export session recordings (needs `sessionReplay`).
     pub export_session_replay: Option<bool>,
+    /// Send files.
     pub file_transfer_send: Option<bool>,
+    /// Receive files.
     pub file_transfer_receive: Option<bool>,
+    /// See the customer's screen.
     pub customer_screen_sharing: Option<bool>,
 }
 
@@ -192,19 +218,81 @@ impl RepFeatureSetPatch {
     }
 }
 
-/// Per-rep overrides: `null` follows the team's `repDefaults`.
+/// Per-rep overrides: `null` follows the team's `repDefaults`. (What each feature is:
+/// `RepFeatureSet`.)
 #[derive(SimpleObject, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RepFeatureOverrides {
+    /// Override of `managementCenterAccess`.
     pub management_center_access: Option<bool>,
+    /// Override of `rebootReconnect`.
     pub reboot_reconnect: Option<bool>,
+    /// Override of `reports`.
     pub reports: Option<bool>,
+    /// Override of `multiSession`.
     pub multi_session: Option<bool>,
+    /// Override of `repScreenSharing`.
     pub rep_screen_sharing: Option<bool>,
+    /// Override of `sessionReplay`.
     pub session_replay: Option<bool>,
+    /// Override of `exportSessionReplay`.
     pub export_session_replay: Option<bool>,
+    /// Override of `fileTransferSend`.
     pub file_transfer_send: Option<bool>,
+    /// Override of `fileTransferReceive`.
     pub file_transfer_receive: Option<bool>,
+    /// Override of `customerScreenSharing`.
     pub customer_screen_sharing: Option<bool>,
+}
+
+/// Changes to a rep's overrides: `true`/`false` overrides the team's default for this rep,
+/// `null` clears the override (the rep follows its team again), absent leaves it as it is.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct RepFeatureOverridesPatch {
+    /// Sign in to the management center.
+    pub management_center_access: MaybeUndefined<bool>,
+    /// Reboot and reconnect the customer's device.
+    pub reboot_reconnect: MaybeUndefined<bool>,
+    /// See reports (needs `managementCenterAccess`).
+    pub reports: MaybeUndefined<bool>,
+    /// Run several sessions at once.
+    pub multi_session: MaybeUndefined<bool>,
+    /// Share the rep's screen.
+    pub rep_screen_sharing: MaybeUndefined<bool>,
+    /// Record sessions for replay (needs `managementCenterAccess`).
+    pub session_replay: MaybeUndefined<bool>,
+    /// Export session recordings (needs `sessionReplay`).
+    pub export_session_replay: MaybeUndefined<bool>,
+    /// Send files.
+    pub file_transfer_send: MaybeUndefined<bool>,
+    /// Receive files.
+    pub file_transfer_receive: MaybeUndefined<bool>,
+    /// See the customer's screen.
+    pub customer_screen_sharing: MaybeUndefined<bool>,
+}
+
+impl RepFeatureOverridesPatch {
+    /// The fields the patch names: `Some` sets, `None` clears.
+    pub fn fields(&self) -> OverridePatch {
+        [
+            ("managementCenterAccess", self.management_center_access),
+            ("rebootReconnect", self.reboot_reconnect),
+            ("reports", self.reports),
+            ("multiSession", self.multi_session),
+            ("repScreenSharing", self.rep_screen_sharing),
+            ("sessionReplay", self.session_replay),
+            ("exportSessionReplay", self.export_session_replay),
+            ("fileTransferSend", self.file_transfer_send),
+            ("fileTransferReceive", self.file_transfer_receive),
+            ("customerScreenSharing", self.customer_screen_sharing),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some((name, None)),
+            MaybeUndefined::Value(on) => Some((name, Some(on))),
+        })
+        .collect()
+    }
 }
 
 impl From<features::Overrides> for RepFeatureOverrides {
@@ -266,6 +354,20 @@ mod tests {
             file_transfer_send: Some(false),
             file_transfer_receive: Some(false),
             customer_screen_sharing: Some(false),
+        };
+        let names: Vec<_> = all.fields().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, RepFeatures::FIELDS);
+        let all = RepFeatureOverridesPatch {
+            management_center_access: MaybeUndefined::Null,
+            reboot_reconnect: MaybeUndefined::Null,
+            reports: MaybeUndefined::Null,
+            multi_session: MaybeUndefined::Null,
+            rep_screen_sharing: MaybeUndefined::Null,
+            session_replay: MaybeUndefined::Null,
+            export_session_replay: MaybeUndefined::Null,
+            file_transfer_send: MaybeUndefined::Null,
+            file_transfer_receive: MaybeUndefined::Null,
+            customer_screen_sharing: MaybeUndefined::Null,
         };
         let names: Vec<_> = all.fields().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, RepFeatures::FIELDS);

@@ -62,6 +62,11 @@ macro_rules! key {
 }
 
 key!(TeamById);
+key!(ManagerById);
+key!(RepById);
+key!(AccountById);
+key!(DeveloperAppById);
+key!(AuthorizationById);
 key!(TeamOfRep);
 key!(PortalById);
 key!(TeamsOfManager);
@@ -118,10 +123,19 @@ impl<T> Visible<T> for Vec<T> {
 }
 
 const TEAMS: Option<ApiScope> = Some(ApiScope::TeamsRead);
+const REPS: Option<ApiScope> = Some(ApiScope::RepsRead);
 const PORTALS: Option<ApiScope> = Some(ApiScope::PortalsRead);
 const NO_SCOPE: Option<ApiScope> = None;
 
 loader!(TeamById, team::Model, batch::teams_by_id, sees_team, TEAMS);
+loader!(
+    ManagerById,
+    manager::Model,
+    batch::managers_by_id,
+    sees_manager,
+    NO_SCOPE
+);
+loader!(RepById, rep::Model, batch::reps_by_id, sees_rep, REPS);
 // A rep's team for what the rep's own fields need (its effective features), which `reps:read`
 // covers; the `Team` object itself stays behind `teams:read`.
 loader!(
@@ -187,6 +201,65 @@ loader!(
     sees_portal,
     PORTALS
 );
+
+/// The caller's own account (any other id is not found).
+impl Loader<AccountById> for Batch {
+    type Value = entity::account::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AccountById],
+    ) -> Result<HashMap<AccountById, Self::Value>, Self::Error> {
+        let reach = self.reach().await?;
+        let mut loaded = HashMap::new();
+        if keys.iter().any(|k| k.0 == reach.account_id) {
+            let account = service::account::get(self.0.db(), reach.account_id)
+                .await
+                .map_err(gql)?;
+            loaded.insert(AccountById(account.id), account);
+        }
+        Ok(loaded)
+    }
+}
+
+/// The account's own developer apps (company managers only).
+impl Loader<DeveloperAppById> for Batch {
+    type Value = entity::developer_app::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[DeveloperAppById],
+    ) -> Result<HashMap<DeveloperAppById, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(service::developer_app::by_ids(&self.0, &ids)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|(id, app)| (DeveloperAppById(id), app))
+            .collect())
+    }
+}
+
+/// Authorizations the caller may administer, with their apps.
+impl Loader<AuthorizationById> for Batch {
+    type Value = service::authorization::Authorized;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[AuthorizationById],
+    ) -> Result<HashMap<AuthorizationById, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        Ok(service::authorization::by_ids(&self.0, &ids)
+            .await
+            .map_err(gql)?
+            .into_iter()
+            .map(|(id, found)| (AuthorizationById(id), found))
+            .collect())
+    }
+}
 
 /// One page of a team's reps; keys asking for the same page are loaded together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -10,7 +10,7 @@ use super::{
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
     loaders::{AuthorizationsOf, PortalsOfManager, TeamById, TeamsOfManager},
     mutation_scope,
-    scalars::{parse_id, to_id},
+    scalars::{Kind, id_of, ids_of, to_id},
     scope, state,
 };
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
     service::{
         self, features,
         manager::{ManagerPatch, ManagerSet, NewManager},
-        paging::PageArgs,
+        paging::PageRequest,
     },
 };
 
@@ -54,28 +54,34 @@ pub struct LoginSettings {
     pub force_validation_prompt: bool,
 }
 
-/// A manager of the account, with the scope it was reached in.
+/// The GraphQL object `Manager` (described on its `impl`).
 #[derive(Clone)]
 pub struct Manager(pub manager::Model, pub Scope);
 
+/// A manager of the account, with the scope it was reached in.
 #[Object]
 impl Manager {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The manager's global id.
+    pub async fn id(&self) -> ID {
+        to_id(Kind::Manager, self.0.id)
     }
 
+    /// Company, team or API manager.
     async fn kind(&self) -> ManagerKind {
         self.0.kind.into()
     }
 
+    /// What the manager signs in with; unique among the account's managers and reps.
     async fn login(&self) -> &str {
         &self.0.login
     }
 
+    /// The manager's full name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// Where password resets and validation codes are mailed.
     async fn email(&self) -> &str {
         &self.0.email
     }
@@ -85,6 +91,7 @@ impl Manager {
         self.0.email_validated
     }
 
+    /// How the manager signs in.
     async fn login_settings(&self) -> LoginSettings {
         LoginSettings {
             force_password_change: self.0.force_password_change,
@@ -126,7 +133,7 @@ impl Manager {
     /// assigned to the team, else none; for an API manager, the provisioning rights (with an
     /// app token, those its scopes allow). The server enforces exactly this.
     async fn effective_rights(&self, team_id: ID) -> async_graphql::Result<ManagerRightSet> {
-        let team_id = parse_id("teamId", &team_id).gql()?;
+        let team_id = id_of(Kind::Team, &team_id);
         let loaders = self.1.loaders();
         let team = loaders
             .load_one(TeamById(team_id))
@@ -190,14 +197,21 @@ impl ManagerQuery {
     async fn managers(
         &self,
         ctx: &Context<'_>,
-        kind: Option<ManagerKind>,
+        #[graphql(desc = "Only managers of this kind.")] kind: Option<ManagerKind>,
         #[graphql(desc = "Part of the login, name or e-mail, any case.")] search: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "The first n rows (0 to 100; default 20), after `after`.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: read on from that row.")] after: Option<String>,
+        #[graphql(desc = "The last n rows (0 to 100), before `before`.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: read back from that row.")] before: Option<String>,
     ) -> async_graphql::Result<ManagerConnection> {
-        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
         let scope = scope(ctx)?;
         let found = service::manager::list(
             state(ctx)?,
@@ -217,7 +231,7 @@ impl ManagerQuery {
 
     /// One manager the caller can see (`NOT_FOUND` otherwise).
     async fn manager(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Manager> {
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Manager, &id);
         let scope = scope(ctx)?;
         service::manager::get(scope.access(), id)
             .await
@@ -238,16 +252,19 @@ impl ManagerKind {
 
 /// A new team or API manager. It must change the password at first sign-in.
 #[derive(InputObject)]
-pub struct NewManagerInput {
+pub struct CreateManagerInput {
+    /// What the manager signs in with: unique among the account's managers and reps.
     pub login: String,
+    /// The manager's full name (1 to 200 characters).
     pub name: String,
+    /// Where password resets and validation codes are mailed.
     pub email: String,
     /// The first password (policy of SPEC 5).
     pub password: String,
 }
 
-impl From<NewManagerInput> for NewManager {
-    fn from(input: NewManagerInput) -> Self {
+impl From<CreateManagerInput> for NewManager {
+    fn from(input: CreateManagerInput) -> Self {
         NewManager {
             login: input.login,
             name: input.name,
@@ -257,20 +274,26 @@ impl From<NewManagerInput> for NewManager {
     }
 }
 
-/// Changes to a manager; absent fields stay as they are.
+/// Changes to a manager; absent fields stay as they are. None of them can be cleared.
 #[derive(InputObject, Default)]
-pub struct ManagerInput {
+#[graphql(name = "ManagerPatch")]
+pub struct ManagerPatchGql {
+    /// A new login.
     pub login: Option<String>,
+    /// A new full name.
     pub name: Option<String>,
-    /// A new address is not validated yet.
+    /// A new address; it is not validated yet.
     pub email: Option<String>,
 }
 
 /// Changes to `LoginSettings`; absent fields stay as they are.
 #[derive(InputObject, Debug, Default)]
 pub struct LoginSettingsPatch {
+    /// The next sign-in is restricted until the password is changed.
     pub force_password_change: Option<bool>,
+    /// The manager may reset its own password by e-mail.
     pub user_initiated_password_reset: Option<bool>,
+    /// Sign-in is restricted until the e-mail address is validated.
     pub force_validation_prompt: Option<bool>,
 }
 
@@ -283,7 +306,7 @@ impl ManagerMutation {
     async fn create_team_manager(
         &self,
         ctx: &Context<'_>,
-        input: NewManagerInput,
+        input: CreateManagerInput,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
         service::manager::create(
@@ -302,7 +325,7 @@ impl ManagerMutation {
     async fn create_api_manager(
         &self,
         ctx: &Context<'_>,
-        input: NewManagerInput,
+        input: CreateManagerInput,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
         service::manager::create(
@@ -322,10 +345,10 @@ impl ManagerMutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        input: ManagerInput,
+        input: ManagerPatchGql,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Manager, &id);
         let patch = ManagerPatch {
             login: input.login,
             name: input.name,
@@ -340,10 +363,10 @@ impl ManagerMutation {
     /// Deletes a manager (never the account's last company manager). Company managers only.
     async fn delete_manager(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Manager, &id);
         service::manager::delete(state(ctx)?, scope.access(), client(ctx), id)
             .await
-            .map(to_id)
+            .map(|id| to_id(Kind::Manager, id))
             .gql()
     }
 
@@ -355,7 +378,7 @@ impl ManagerMutation {
         input: ManagerRightSetPatch,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Manager, &id);
         service::manager::update_set(
             state(ctx)?,
             scope.access(),
@@ -377,7 +400,7 @@ impl ManagerMutation {
         input: RepFeatureSetPatch,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Manager, &id);
         service::manager::update_set(
             state(ctx)?,
             scope.access(),
@@ -399,12 +422,8 @@ impl ManagerMutation {
         team_ids: Vec<ID>,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
-        let teams = team_ids
-            .iter()
-            .map(|t| parse_id("teamIds", t))
-            .collect::<Result<Vec<_>, _>>()
-            .gql()?;
+        let id = id_of(Kind::Manager, &id);
+        let teams = ids_of(Kind::Team, &team_ids);
         service::manager::set_teams(state(ctx)?, scope.access(), client(ctx), id, teams)
             .await
             .map(|m| Manager(m, scope))
@@ -419,12 +438,8 @@ impl ManagerMutation {
         portal_ids: Vec<ID>,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
-        let portals = portal_ids
-            .iter()
-            .map(|p| parse_id("portalIds", p))
-            .collect::<Result<Vec<_>, _>>()
-            .gql()?;
+        let id = id_of(Kind::Manager, &id);
+        let portals = ids_of(Kind::Portal, &portal_ids);
         service::manager::set_portals(state(ctx)?, scope.access(), client(ctx), id, portals)
             .await
             .map(|m| Manager(m, scope))
@@ -439,7 +454,7 @@ impl ManagerMutation {
         input: LoginSettingsPatch,
     ) -> async_graphql::Result<Manager> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Manager, &id);
         service::manager::update_login_settings(
             state(ctx)?,
             scope.access(),

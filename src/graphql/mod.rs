@@ -10,6 +10,7 @@ mod features;
 mod introspection;
 mod loaders;
 mod manager;
+mod node;
 mod portal;
 mod rep;
 mod scalars;
@@ -22,6 +23,7 @@ use async_graphql::{
 };
 
 pub use self::introspection::IntrospectionSchema;
+pub use self::scalars::{Kind as IdKind, decode as decode_global_id, to_id as global_id};
 pub use self::{
     account::Account, audit::AuditEvent, manager::Manager, portal::Portal, rep::Rep, team::Team,
 };
@@ -32,6 +34,7 @@ use crate::{
     state::AppState,
 };
 
+/// What can be read. Lists are Relay connections; every object with an `id` is a `Node`.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
@@ -42,8 +45,11 @@ pub struct QueryRoot(
     rep::RepQuery,
     audit::AuditQuery,
     developer_app::DeveloperAppQuery,
+    node::NodeQuery,
 );
 
+/// What can be changed. Every change is checked against the caller's rights first and
+/// recorded in the audit log.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(

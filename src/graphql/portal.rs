@@ -1,7 +1,6 @@
 //! `Portal`: portals and sub-portals, and their mutations.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, ID, InputObject, Object};
 use entity::portal;
 
 use super::{
@@ -9,21 +8,24 @@ use super::{
     connection::{self, PortalConnection},
     loaders::{PortalById, SubportalsOf},
     mutation_scope,
-    scalars::{parse_id, to_id},
+    scalars::{DateTime, Kind, id_of, to_id},
     scope, state,
 };
-use crate::{auth::scope::ApiScope, error::GqlResultExt, service, service::paging::PageArgs};
+use crate::{auth::scope::ApiScope, error::GqlResultExt, service, service::paging::PageRequest};
 
-/// A portal (no parent) or a sub-portal of one, with the scope it was reached in.
+/// The GraphQL object `Portal` (described on its `impl`).
 #[derive(Clone)]
 pub struct Portal(pub portal::Model, pub Scope);
 
+/// A portal (no parent) or a sub-portal of one, with the scope it was reached in.
 #[Object]
 impl Portal {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The portal's global id.
+    pub async fn id(&self) -> ID {
+        to_id(Kind::Portal, self.0.id)
     }
 
+    /// The name customers see.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -46,8 +48,9 @@ impl Portal {
         Ok(self.1.portals(found))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When it was created.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -56,19 +59,28 @@ pub struct PortalQuery;
 
 #[Object]
 impl PortalQuery {
-    /// The account's portals (a team manager: the portals it is assigned to), by creation.
+    /// The account's portals (a team manager: the portals and sub-portals it is assigned to),
+    /// by creation.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn portals(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Part of the name, any case.")] search: Option<String>,
+        #[graphql(desc = "The first n rows (0 to 100; default 20), after `after`.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: read on from that row.")] after: Option<String>,
+        #[graphql(desc = "The last n rows (0 to 100), before `before`.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: read back from that row.")] before: Option<String>,
     ) -> async_graphql::Result<PortalConnection> {
-        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
         let scope = scope(ctx)?;
-        let found = service::portal::list(state(ctx)?, scope.access(), page)
+        let found = service::portal::list(state(ctx)?, scope.access(), search.as_deref(), page)
             .await
             .gql()?;
         Ok(connection::from_page(
@@ -78,22 +90,31 @@ impl PortalQuery {
         ))
     }
 
+    /// One portal or sub-portal, if the caller can see it (`NOT_FOUND` otherwise).
     async fn portal(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Portal> {
-        let id = parse_id("id", &id).gql()?;
         let scope = scope(ctx)?;
-        service::portal::get(scope.access(), id)
+        service::portal::get(scope.access(), id_of(Kind::Portal, &id))
             .await
             .map(|p| Portal(p, scope))
             .gql()
     }
 }
 
-/// A portal's name, and for a sub-portal its portal.
-#[derive(InputObject, Default)]
-pub struct PortalInput {
+/// A new portal, or a sub-portal of `parentId`.
+#[derive(InputObject)]
+pub struct CreatePortalInput {
+    /// The name customers see (1 to 200 characters).
+    pub name: String,
+    /// The portal the new sub-portal belongs to; absent or `null` for a portal.
+    pub parent_id: Option<ID>,
+}
+
+/// Changes to a portal; absent fields stay as they are. (A sub-portal cannot move to another
+/// portal.)
+#[derive(InputObject)]
+pub struct PortalPatch {
+    /// The name customers see (1 to 200 characters).
     pub name: Option<String>,
-    /// The portal a sub-portal belongs to; `null` or absent for a portal.
-    pub parent_id: MaybeUndefined<ID>,
 }
 
 #[derive(Default)]
@@ -105,40 +126,36 @@ impl PortalMutation {
     async fn create_portal(
         &self,
         ctx: &Context<'_>,
-        input: PortalInput,
+        input: CreatePortalInput,
     ) -> async_graphql::Result<Portal> {
         let scope = mutation_scope(ctx)?;
-        let parent = match input.parent_id {
-            MaybeUndefined::Value(id) => Some(parse_id("parentId", &id).gql()?),
-            _ => None,
-        };
-        let name = input.name.unwrap_or_default();
-        service::portal::create(state(ctx)?, scope.access(), client(ctx), &name, parent)
-            .await
-            .map(|p| Portal(p, scope))
-            .gql()
+        let parent = input.parent_id.map(|id| id_of(Kind::Portal, &id));
+        service::portal::create(
+            state(ctx)?,
+            scope.access(),
+            client(ctx),
+            &input.name,
+            parent,
+        )
+        .await
+        .map(|p| Portal(p, scope))
+        .gql()
     }
 
+    /// Renames a portal or sub-portal (company and API managers).
     async fn update_portal(
         &self,
         ctx: &Context<'_>,
         id: ID,
-        input: PortalInput,
+        input: PortalPatch,
     ) -> async_graphql::Result<Portal> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
-        let parent = match input.parent_id {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(p) => Some(Some(parse_id("parentId", &p).gql()?)),
-        };
         service::portal::update(
             state(ctx)?,
             scope.access(),
             client(ctx),
-            id,
+            id_of(Kind::Portal, &id),
             input.name.as_deref(),
-            parent,
         )
         .await
         .map(|p| Portal(p, scope))
@@ -148,10 +165,14 @@ impl PortalMutation {
     /// Deletes a portal (with its sub-portals) or a sub-portal nobody uses.
     async fn delete_portal(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
-        service::portal::delete(state(ctx)?, scope.access(), client(ctx), id)
-            .await
-            .map(to_id)
-            .gql()
+        service::portal::delete(
+            state(ctx)?,
+            scope.access(),
+            client(ctx),
+            id_of(Kind::Portal, &id),
+        )
+        .await
+        .map(|id| to_id(Kind::Portal, id))
+        .gql()
     }
 }

@@ -1,25 +1,23 @@
 //! `Rep`: support agents, and the rep mutations.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use chrono::{DateTime, Utc};
 use entity::rep;
 
 use super::{
     Portal, Scope, Team, client,
     connection::{self, RepConnection},
-    features::{RepFeatureOverrides, RepFeatureSet, RepFeatureSetPatch},
+    features::{RepFeatureOverrides, RepFeatureOverridesPatch, RepFeatureSet},
     loaders::{PortalsOfRep, TeamById, TeamOfRep},
     mutation_scope,
-    scalars::{parse_id, to_id},
+    scalars::{DateTime, Kind, id_of, ids_of, to_id},
     scope, state,
 };
 use crate::{
     error::{AppError, GqlResultExt},
-    service::{self, features, paging::PageArgs, rep::RepInput},
+    service::{self, features, paging::PageRequest, rep::RepInput},
 };
 
-/// A support agent: in exactly one team, working in zero or more portals. With the scope it
-/// was reached in.
+/// The GraphQL object `Rep` (described on its `impl`).
 #[derive(Clone)]
 pub struct Rep(pub rep::Model, pub Scope);
 
@@ -41,20 +39,26 @@ impl Rep {
     }
 }
 
+/// A support agent: in exactly one team, working in zero or more portals. With the scope it
+/// was reached in.
 #[Object]
 impl Rep {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The rep's global id.
+    pub async fn id(&self) -> ID {
+        to_id(Kind::Rep, self.0.id)
     }
 
+    /// What the rep signs in with; unique among the account's reps and managers.
     async fn login(&self) -> &str {
         &self.0.login
     }
 
+    /// The rep's full name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// The rep's e-mail address.
     async fn email(&self) -> &str {
         &self.0.email
     }
@@ -64,6 +68,7 @@ impl Rep {
         &self.0.screen_name
     }
 
+    /// The team the rep belongs to.
     async fn team(&self) -> async_graphql::Result<Team> {
         Ok(Team(self.loaded_team().await?, self.1.clone()))
     }
@@ -94,8 +99,9 @@ impl Rep {
         self.overrides().into()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When the rep was added.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -109,15 +115,22 @@ impl RepQuery {
     async fn reps(
         &self,
         ctx: &Context<'_>,
-        team_id: Option<ID>,
+        #[graphql(desc = "Only the reps of this team.")] team_id: Option<ID>,
         #[graphql(desc = "Part of the login, name or e-mail, any case.")] search: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "The first n rows (0 to 100; default 20), after `after`.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: read on from that row.")] after: Option<String>,
+        #[graphql(desc = "The last n rows (0 to 100), before `before`.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: read back from that row.")] before: Option<String>,
     ) -> async_graphql::Result<RepConnection> {
-        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
-        let team = team_id.map(|t| parse_id("teamId", &t)).transpose().gql()?;
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
+        let team = team_id.map(|t| id_of(Kind::Team, &t));
         let scope = scope(ctx)?;
         let found = service::rep::list(state(ctx)?, scope.access(), team, search.as_deref(), page)
             .await
@@ -129,45 +142,79 @@ impl RepQuery {
         ))
     }
 
+    /// One rep, if the caller can see it (`NOT_FOUND` otherwise).
     async fn rep(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Rep> {
-        let id = parse_id("id", &id).gql()?;
         let scope = scope(ctx)?;
-        service::rep::get(scope.access(), id)
+        service::rep::get(scope.access(), id_of(Kind::Rep, &id))
             .await
             .map(|r| Rep(r, scope))
             .gql()
     }
 }
 
-/// A rep. On create, all but `screenName` (default: the name) and `portalIds` are required;
-/// on update, absent fields stay as they are (the password has its own mutation).
-#[derive(InputObject, Default)]
-#[graphql(name = "RepInput")]
-pub struct RepInputGql {
-    pub login: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
+/// A new rep.
+#[derive(InputObject)]
+pub struct CreateRepInput {
+    /// What the rep signs in with: unique among the account's reps and managers.
+    pub login: String,
+    /// The rep's full name (1 to 200 characters).
+    pub name: String,
+    /// The rep's e-mail address.
+    pub email: String,
+    /// The name customers see; absent: the name.
     pub screen_name: Option<String>,
-    pub team_id: Option<ID>,
+    /// The team the rep joins (`addDeleteReps` on it).
+    pub team_id: ID,
+    /// Portals and sub-portals the rep works in.
     pub portal_ids: Option<Vec<ID>>,
-    /// The rep's password (create only; policy of SPEC 5).
-    pub password: Option<String>,
+    /// The rep's first password (policy of SPEC 5).
+    pub password: String,
 }
 
-impl RepInputGql {
-    fn into_service(self) -> Result<RepInput, AppError> {
-        Ok(RepInput {
+impl CreateRepInput {
+    fn into_service(self) -> RepInput {
+        RepInput {
+            login: Some(self.login),
+            name: Some(self.name),
+            email: Some(self.email),
+            screen_name: self.screen_name,
+            team_id: Some(id_of(Kind::Team, &self.team_id)),
+            portal_ids: self.portal_ids.map(|ids| ids_of(Kind::Portal, &ids)),
+            password: Some(self.password),
+        }
+    }
+}
+
+/// Changes to a rep; absent fields stay as they are. None of them can be cleared. The password
+/// has its own mutation, `setRepPassword`.
+#[derive(InputObject)]
+pub struct RepPatch {
+    /// A new login (`changeRepNameLogin`).
+    pub login: Option<String>,
+    /// A new full name (`changeRepNameLogin`).
+    pub name: Option<String>,
+    /// A new e-mail address (`changeRepNameLogin`).
+    pub email: Option<String>,
+    /// A new screen name (`changeRepNameLogin`).
+    pub screen_name: Option<String>,
+    /// Moves the rep to this team (`addDeleteReps` on both teams).
+    pub team_id: Option<ID>,
+    /// Exactly these portals and sub-portals (`addDeleteReps`); a team manager's unassigned
+    /// portals stay as they are.
+    pub portal_ids: Option<Vec<ID>>,
+}
+
+impl RepPatch {
+    fn into_service(self) -> RepInput {
+        RepInput {
             login: self.login,
             name: self.name,
             email: self.email,
             screen_name: self.screen_name,
-            team_id: self.team_id.map(|t| parse_id("teamId", &t)).transpose()?,
-            portal_ids: self
-                .portal_ids
-                .map(|ids| ids.iter().map(|p| parse_id("portalIds", p)).collect())
-                .transpose()?,
-            password: self.password,
-        })
+            team_id: self.team_id.map(|t| id_of(Kind::Team, &t)),
+            portal_ids: self.portal_ids.map(|ids| ids_of(Kind::Portal, &ids)),
+            password: None,
+        }
     }
 }
 
@@ -180,14 +227,18 @@ impl RepMutation {
     async fn create_rep(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "input")] input: RepInputGql,
+        input: CreateRepInput,
     ) -> async_graphql::Result<Rep> {
         let scope = mutation_scope(ctx)?;
-        let input = input.into_service().gql()?;
-        service::rep::create(state(ctx)?, scope.access(), client(ctx), input)
-            .await
-            .map(|r| Rep(r, scope))
-            .gql()
+        service::rep::create(
+            state(ctx)?,
+            scope.access(),
+            client(ctx),
+            input.into_service(),
+        )
+        .await
+        .map(|r| Rep(r, scope))
+        .gql()
     }
 
     /// Renames (`changeRepNameLogin`), moves to another team or changes portals
@@ -196,15 +247,20 @@ impl RepMutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(name = "input")] input: RepInputGql,
+        input: RepPatch,
     ) -> async_graphql::Result<Rep> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
-        let input = input.into_service().gql()?;
-        service::rep::update(state(ctx)?, scope.access(), client(ctx), id, input)
-            .await
-            .map(|r| Rep(r, scope))
-            .gql()
+        let id = id_of(Kind::Rep, &id);
+        service::rep::update(
+            state(ctx)?,
+            scope.access(),
+            client(ctx),
+            id,
+            input.into_service(),
+        )
+        .await
+        .map(|r| Rep(r, scope))
+        .gql()
     }
 
     /// Sets a rep's password (`changeRepPassword`).
@@ -215,22 +271,24 @@ impl RepMutation {
         password: String,
     ) -> async_graphql::Result<Rep> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Rep, &id);
         service::rep::set_password(state(ctx)?, scope.access(), client(ctx), id, password)
             .await
             .map(|r| Rep(r, scope))
             .gql()
     }
 
-    /// Switches rep features (a team manager: only those in its `repControls`).
+    /// Switches rep features: `true`/`false` overrides the team's default for this rep,
+    /// `null` clears the override (the rep follows its team again), absent leaves it. A team
+    /// manager may touch only the features in its `repControls`.
     async fn update_rep_features(
         &self,
         ctx: &Context<'_>,
         id: ID,
-        input: RepFeatureSetPatch,
+        input: RepFeatureOverridesPatch,
     ) -> async_graphql::Result<Rep> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Rep, &id);
         service::rep::update_features(state(ctx)?, scope.access(), client(ctx), id, input.fields())
             .await
             .map(|r| Rep(r, scope))
@@ -240,10 +298,10 @@ impl RepMutation {
     /// Deletes a rep (`addDeleteReps`).
     async fn delete_rep(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let scope = mutation_scope(ctx)?;
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Rep, &id);
         service::rep::delete(state(ctx)?, scope.access(), client(ctx), id)
             .await
-            .map(to_id)
+            .map(|id| to_id(Kind::Rep, id))
             .gql()
     }
 }

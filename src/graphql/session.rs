@@ -2,10 +2,9 @@
 //! `resetPassword`, `validateEmail`.
 
 use async_graphql::{Context, Enum, Object};
-use chrono::{DateTime, Utc};
 use entity::session::Restriction as StoredRestriction;
 
-use super::{Manager, Scope, client, mutation_scope, signed_out, state};
+use super::{Manager, Scope, client, mutation_scope, scalars::DateTime, signed_out, state};
 use crate::{error::GqlResultExt, service::session as service};
 
 /// What a session may do.
@@ -29,8 +28,7 @@ impl From<StoredRestriction> for Restriction {
     }
 }
 
-/// A new session. Its `manager` is read as the new session's manager, with that session's
-/// restriction, whoever sent the request.
+/// The GraphQL object `LoginPayload` (described on its `impl`).
 pub struct LoginPayload(service::SignedIn, Scope);
 
 impl LoginPayload {
@@ -40,6 +38,8 @@ impl LoginPayload {
     }
 }
 
+/// A new session. Its `manager` is read as the new session's manager, with that session's
+/// restriction, whoever sent the request.
 #[Object]
 impl LoginPayload {
     /// Send as `Authorization: Bearer <token>`. Shown once: it is not stored.
@@ -47,8 +47,9 @@ impl LoginPayload {
         &self.0.token
     }
 
-    async fn expires_at(&self) -> DateTime<Utc> {
-        self.0.expires_at
+    /// When the token stops working (sessions also end on `logout` and password changes).
+    async fn expires_at(&self) -> DateTime {
+        self.0.expires_at.into()
     }
 
     /// `NONE`, or what must be done before anything else.
@@ -56,6 +57,7 @@ impl LoginPayload {
         self.0.restriction.into()
     }
 
+    /// The signed-in manager, as the new session sees it.
     async fn manager(&self) -> Manager {
         Manager(self.0.manager.clone(), self.1.clone())
     }

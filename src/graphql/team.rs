@@ -1,7 +1,6 @@
 //! `Team`: teams and sub-teams, their settings, and the team mutations.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
-use chrono::{DateTime, Utc};
 use entity::team;
 
 use super::{
@@ -10,7 +9,7 @@ use super::{
     features::{ManagerRightSet, ManagerRightSetPatch, RepFeatureSet, RepFeatureSetPatch},
     loaders::{ManagersOfTeam, PortalById, RepsOfTeam, SubportalsOfTeam, SubteamsOf, TeamById},
     mutation_scope,
-    scalars::{parse_id, to_id},
+    scalars::{DateTime, Kind, id_of, ids_of, to_id},
     scope, state,
 };
 use crate::{
@@ -18,21 +17,24 @@ use crate::{
     error::GqlResultExt,
     service::{
         self, features,
-        paging::PageArgs,
+        paging::{PageArgs, PageRequest},
         team::{TeamInput, TeamSet},
     },
 };
 
-/// A team or sub-team, with the scope it was reached in.
+/// The GraphQL object `Team` (described on its `impl`).
 #[derive(Clone)]
 pub struct Team(pub team::Model, pub Scope);
 
+/// A team or sub-team, with the scope it was reached in.
 #[Object]
 impl Team {
-    async fn id(&self) -> ID {
-        to_id(self.0.id)
+    /// The team's global id.
+    pub async fn id(&self) -> ID {
+        to_id(Kind::Team, self.0.id)
     }
 
+    /// The team's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -91,13 +93,17 @@ impl Team {
     }
 
     /// The team's reps, by creation.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn reps(
         &self,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "The first n rows (0 to 100; default 20), after `after`.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: read on from that row.")] after: Option<String>,
+        #[graphql(desc = "The last n rows (0 to 100), before `before`.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: read back from that row.")] before: Option<String>,
     ) -> async_graphql::Result<RepConnection> {
-        let page = PageArgs::new(first, after.as_deref()).gql()?;
+        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
         let found = self
             .1
             .loaders()
@@ -116,8 +122,9 @@ impl Team {
         features::RepFeatureSet::from_bits(self.0.rep_defaults).into()
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// When the team was created.
+    async fn created_at(&self) -> DateTime {
+        self.0.created_at.into()
     }
 }
 
@@ -132,17 +139,22 @@ impl TeamQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Part of the name, any case.")] search: Option<String>,
-        #[graphql(desc = "Only the sub-teams of this team.")] parent_id: Option<ID>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Only the sub-teams of this team; `null`: only top-level teams.")]
+        parent_id: MaybeUndefined<ID>,
+        #[graphql(desc = "The first n rows (0 to 100; default 20), after `after`.")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "A cursor: read on from that row.")] after: Option<String>,
+        #[graphql(desc = "The last n rows (0 to 100), before `before`.")] last: Option<i32>,
+        #[graphql(desc = "A cursor: read back from that row.")] before: Option<String>,
     ) -> async_graphql::Result<TeamConnection> {
-        let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
-        let parent = parent_id
-            .map(|p| parse_id("parentId", &p))
-            .transpose()
-            .gql()?;
+        let page = PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
+        let parent = maybe_id(Kind::Team, parent_id);
         let scope = scope(ctx)?;
         let found =
             service::team::list(state(ctx)?, scope.access(), search.as_deref(), parent, page)
@@ -157,57 +169,80 @@ impl TeamQuery {
 
     /// One team, if the caller can see it (`NOT_FOUND` otherwise).
     async fn team(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Team> {
-        let id = parse_id("id", &id).gql()?;
         let scope = scope(ctx)?;
-        service::team::get(scope.access(), id)
+        service::team::get(scope.access(), id_of(Kind::Team, &id))
             .await
             .map(|t| Team(t, scope))
             .gql()
     }
 }
 
-/// What a team is made of. On update, absent fields stay as they are and `null` clears.
-#[derive(InputObject, Default)]
-#[graphql(name = "TeamInput")]
-pub struct TeamInputGql {
-    pub name: Option<String>,
-    /// The parent team (a sub-team); `null` for a top-level team.
-    pub parent_id: MaybeUndefined<ID>,
+/// A new team, or a sub-team of `parentId`.
+#[derive(InputObject)]
+pub struct CreateTeamInput {
+    /// The team's name (1 to 200 characters).
+    pub name: String,
+    /// The team the new one is a sub-team of (`addDeleteSubteams` on it); absent or `null`
+    /// for a top-level team (company and API managers).
+    pub parent_id: Option<ID>,
     /// The portal the team serves.
-    pub portal_id: MaybeUndefined<ID>,
+    pub portal_id: Option<ID>,
     /// Sub-portals of that portal the team serves.
+    pub subportal_ids: Option<Vec<ID>>,
+    /// Most reps the team may hold; absent or `null` for no cap.
+    pub available_logins: Option<i32>,
+}
+
+impl CreateTeamInput {
+    fn into_service(self) -> TeamInput {
+        TeamInput {
+            name: Some(self.name),
+            parent_id: Some(self.parent_id.map(|id| id_of(Kind::Team, &id))),
+            portal_id: Some(self.portal_id.map(|id| id_of(Kind::Portal, &id))),
+            subportal_ids: self.subportal_ids.map(|ids| ids_of(Kind::Portal, &ids)),
+            available_logins: Some(self.available_logins),
+        }
+    }
+}
+
+/// Changes to a team: absent fields stay as they are; `null` clears `parentId`, `portalId`
+/// and `availableLogins`.
+#[derive(InputObject)]
+pub struct TeamPatch {
+    /// A new name (1 to 200 characters).
+    pub name: Option<String>,
+    /// Moves the team under this one; `null` makes it a top-level team.
+    pub parent_id: MaybeUndefined<ID>,
+    /// The portal the team serves; `null`: none (and no sub-portals).
+    pub portal_id: MaybeUndefined<ID>,
+    /// Exactly these sub-portals of the team's portal.
     pub subportal_ids: Option<Vec<ID>>,
     /// Most reps the team may hold; `null` for no cap.
     pub available_logins: MaybeUndefined<i32>,
 }
 
-fn maybe_id(
-    name: &str,
-    value: MaybeUndefined<ID>,
-) -> Result<Option<Option<uuid::Uuid>>, crate::error::AppError> {
+/// A patch field that can be cleared: absent `None`, `null` `Some(None)`.
+fn maybe<T, U>(value: MaybeUndefined<T>, read: impl FnOnce(T) -> U) -> Option<Option<U>> {
     match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(id) => parse_id(name, &id).map(|id| Some(Some(id))),
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(read(v))),
     }
 }
 
-impl TeamInputGql {
-    fn into_service(self) -> Result<TeamInput, crate::error::AppError> {
-        Ok(TeamInput {
+fn maybe_id(kind: Kind, value: MaybeUndefined<ID>) -> Option<Option<uuid::Uuid>> {
+    maybe(value, |id| id_of(kind, &id))
+}
+
+impl TeamPatch {
+    fn into_service(self) -> TeamInput {
+        TeamInput {
             name: self.name,
-            parent_id: maybe_id("parentId", self.parent_id)?,
-            portal_id: maybe_id("portalId", self.portal_id)?,
-            subportal_ids: self
-                .subportal_ids
-                .map(|ids| ids.iter().map(|id| parse_id("subportalIds", id)).collect())
-                .transpose()?,
-            available_logins: match self.available_logins {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(n) => Some(Some(n)),
-            },
-        })
+            parent_id: maybe_id(Kind::Team, self.parent_id),
+            portal_id: maybe_id(Kind::Portal, self.portal_id),
+            subportal_ids: self.subportal_ids.map(|ids| ids_of(Kind::Portal, &ids)),
+            available_logins: maybe(self.available_logins, |n| n),
+        }
     }
 }
 
@@ -220,38 +255,48 @@ impl TeamMutation {
     async fn create_team(
         &self,
         ctx: &Context<'_>,
-        #[graphql(name = "input")] input: TeamInputGql,
+        input: CreateTeamInput,
     ) -> async_graphql::Result<Team> {
-        let input = input.into_service().gql()?;
         let scope = mutation_scope(ctx)?;
-        service::team::create(state(ctx)?, scope.access(), client(ctx), input)
-            .await
-            .map(|t| Team(t, scope))
-            .gql()
+        service::team::create(
+            state(ctx)?,
+            scope.access(),
+            client(ctx),
+            input.into_service(),
+        )
+        .await
+        .map(|t| Team(t, scope))
+        .gql()
     }
 
+    /// Renames, moves, re-caps or changes the portals of a team (company and API managers).
     async fn update_team(
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(name = "input")] input: TeamInputGql,
+        input: TeamPatch,
     ) -> async_graphql::Result<Team> {
-        let id = parse_id("id", &id).gql()?;
-        let input = input.into_service().gql()?;
+        let id = id_of(Kind::Team, &id);
         let scope = mutation_scope(ctx)?;
-        service::team::update(state(ctx)?, scope.access(), client(ctx), id, input)
-            .await
-            .map(|t| Team(t, scope))
-            .gql()
+        service::team::update(
+            state(ctx)?,
+            scope.access(),
+            client(ctx),
+            id,
+            input.into_service(),
+        )
+        .await
+        .map(|t| Team(t, scope))
+        .gql()
     }
 
     /// Deletes a team without sub-teams or reps (`CONFLICT` otherwise).
     async fn delete_team(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Team, &id);
         let scope = mutation_scope(ctx)?;
         service::team::delete(state(ctx)?, scope.access(), client(ctx), id)
             .await
-            .map(to_id)
+            .map(|id| to_id(Kind::Team, id))
             .gql()
     }
 
@@ -262,7 +307,7 @@ impl TeamMutation {
         id: ID,
         input: ManagerRightSetPatch,
     ) -> async_graphql::Result<Team> {
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Team, &id);
         let scope = mutation_scope(ctx)?;
         service::team::update_set(
             state(ctx)?,
@@ -284,7 +329,7 @@ impl TeamMutation {
         id: ID,
         input: RepFeatureSetPatch,
     ) -> async_graphql::Result<Team> {
-        let id = parse_id("id", &id).gql()?;
+        let id = id_of(Kind::Team, &id);
         let scope = mutation_scope(ctx)?;
         service::team::update_set(
             state(ctx)?,

@@ -1,6 +1,7 @@
 //! Accounts: created by the platform operator (CLI) or by the first `serve` on an empty
 //! database, each with its first company manager.
 
+use crate::service::audit::{Action, TargetType};
 use chrono::{DateTime, Utc};
 use entity::{
     account,
@@ -101,8 +102,8 @@ pub async fn create(
         AuditEntry {
             account_id: account.id,
             actor: AuditActor::Operator,
-            action: "createAccount",
-            target_type: "account",
+            action: Action::CreateAccount,
+            target_type: TargetType::Account,
             target_id: Some(account.id),
             before: None,
             after: Some(json!({
@@ -186,8 +187,8 @@ pub async fn set_api_managers_allowed(
         AuditEntry {
             account_id: id,
             actor: AuditActor::Operator,
-            action: "allowApiManagers",
-            target_type: "account",
+            action: Action::AllowApiManagers,
+            target_type: TargetType::Account,
             target_id: Some(id),
             before: Some(json!({ "apiManagersAllowed": before.api_managers_allowed })),
             after: Some(json!({ "apiManagersAllowed": after.api_managers_allowed })),

@@ -12,10 +12,153 @@ use crate::{
     error::AppError,
     service::{
         access::{self, Access},
-        paging::{self, Order, Page, PageArgs},
+        paging::{self, Order, Page, PageRequest},
     },
     state::AppState,
 };
+
+/// A closed list of names stored as text: `as_str` is what the database keeps, the GraphQL
+/// enum value is the variant in SCREAMING_CASE.
+macro_rules! stored_names {
+    ($(#[$meta:meta])* pub enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident => $text:literal,)*
+    }) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, async_graphql::Enum)]
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant,)*];
+
+            /// The name as stored.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            /// The value a stored name stands for.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+stored_names! {
+    /// What was done: the mutation (or CLI command, or detected attack) an audit event
+    /// records.
+    #[graphql(name = "AuditAction")]
+    pub enum Action {
+        /// `admin-center account create` (the platform operator).
+        CreateAccount => "createAccount",
+        /// `admin-center account allow-api-managers` (the platform operator).
+        AllowApiManagers => "allowApiManagers",
+        /// A successful sign-in.
+        Login => "login",
+        /// A failed sign-in of a known login (the caller is anonymous).
+        LoginFailed => "loginFailed",
+        /// `logout`.
+        Logout => "logout",
+        /// `changePassword`.
+        ChangePassword => "changePassword",
+        /// A `changePassword` with a wrong current password.
+        ChangePasswordFailed => "changePasswordFailed",
+        /// `requestPasswordReset` for a login that may reset its password.
+        RequestPasswordReset => "requestPasswordReset",
+        /// `resetPassword`.
+        ResetPassword => "resetPassword",
+        /// `validateEmail`.
+        ValidateEmail => "validateEmail",
+        /// `createTeamManager`.
+        CreateTeamManager => "createTeamManager",
+        /// `createApiManager`.
+        CreateApiManager => "createApiManager",
+        /// `updateManager`.
+        UpdateManager => "updateManager",
+        /// `deleteManager`.
+        DeleteManager => "deleteManager",
+        /// `updateManagerRights`.
+        UpdateManagerRights => "updateManagerRights",
+        /// `updateManagerRepControls`.
+        UpdateManagerRepControls => "updateManagerRepControls",
+        /// `setManagerTeams`.
+        SetManagerTeams => "setManagerTeams",
+        /// `setManagerPortals`.
+        SetManagerPortals => "setManagerPortals",
+        /// `updateManagerLoginSettings`.
+        UpdateManagerLoginSettings => "updateManagerLoginSettings",
+        /// `createTeam`.
+        CreateTeam => "createTeam",
+        /// `updateTeam`.
+        UpdateTeam => "updateTeam",
+        /// `deleteTeam`.
+        DeleteTeam => "deleteTeam",
+        /// `updateTeamManagerFeatures`.
+        UpdateTeamManagerFeatures => "updateTeamManagerFeatures",
+        /// `updateTeamRepDefaults` (one event for the team, one per rep whose overrides it
+        /// settled).
+        UpdateTeamRepDefaults => "updateTeamRepDefaults",
+        /// `createPortal`.
+        CreatePortal => "createPortal",
+        /// `updatePortal`.
+        UpdatePortal => "updatePortal",
+        /// `deletePortal`.
+        DeletePortal => "deletePortal",
+        /// `createRep`.
+        CreateRep => "createRep",
+        /// `updateRep`.
+        UpdateRep => "updateRep",
+        /// `setRepPassword` (the password is never recorded).
+        SetRepPassword => "setRepPassword",
+        /// `updateRepFeatures`.
+        UpdateRepFeatures => "updateRepFeatures",
+        /// `deleteRep`.
+        DeleteRep => "deleteRep",
+        /// `registerDeveloperApp` (or `admin-center app register`).
+        RegisterDeveloperApp => "registerDeveloperApp",
+        /// `rotateDeveloperAppSecret`.
+        RotateDeveloperAppSecret => "rotateDeveloperAppSecret",
+        /// `updateDeveloperApp`.
+        UpdateDeveloperApp => "updateDeveloperApp",
+        /// `disableDeveloperApp`.
+        DisableDeveloperApp => "disableDeveloperApp",
+        /// An API manager authorized an app (OAuth consent).
+        AuthorizeApplication => "authorizeApplication",
+        /// `revokeApiManagerApplications` (one event per authorization).
+        RevokeApiManagerApplications => "revokeApiManagerApplications",
+        /// A refresh token was used twice: its whole family was revoked.
+        RefreshTokenReuse => "refreshTokenReuse",
+        /// An authorization code was redeemed twice: what it issued was revoked.
+        AuthorizationCodeReuse => "authorizationCodeReuse",
+    }
+}
+
+stored_names! {
+    /// What kind of thing an audit event is about.
+    #[graphql(name = "AuditTargetType")]
+    pub enum TargetType {
+        /// The account itself.
+        Account => "account",
+        /// A manager.
+        Manager => "manager",
+        /// A team or sub-team.
+        Team => "team",
+        /// A portal or sub-portal.
+        Portal => "portal",
+        /// A rep.
+        Rep => "rep",
+        /// A developer app.
+        DeveloperApp => "developerApp",
+        /// An API manager's authorization of a developer app.
+        AppAuthorization => "appAuthorization",
+    }
+}
 
 /// Who did it: a signed-in manager, the platform operator at the CLI, or an anonymous caller
 /// (a failed sign-in, a reset request, a reset with a mailed token: whoever sent it is not
@@ -41,8 +184,8 @@ pub struct AuditEntry<'a> {
     pub account_id: Uuid,
     pub actor: AuditActor<'a>,
     /// The GraphQL mutation name (or its CLI equivalent), e.g. `createAccount`.
-    pub action: &'static str,
-    pub target_type: &'static str,
+    pub action: Action,
+    pub target_type: TargetType,
     pub target_id: Option<Uuid>,
     pub before: Option<Value>,
     pub after: Option<Value>,
@@ -54,8 +197,8 @@ pub struct AuditEntry<'a> {
 pub fn entry<'a>(
     actor: &'a Actor,
     client: &ClientInfo,
-    target_type: &'static str,
-    action: &'static str,
+    target_type: TargetType,
+    action: Action,
     target: Uuid,
     before: Option<Value>,
     after: Option<Value>,
@@ -114,8 +257,8 @@ fn row(now: DateTime<Utc>, entry: AuditEntry<'_>) -> audit_event::ActiveModel {
         account_id: Set(entry.account_id),
         actor_id: Set(actor_id),
         actor_label: Set(actor_label),
-        action: Set(entry.action.to_owned()),
-        target_type: Set(entry.target_type.to_owned()),
+        action: Set(entry.action.as_str().to_owned()),
+        target_type: Set(entry.target_type.as_str().to_owned()),
         target_id: Set(entry.target_id),
         before: Set(entry.before),
         after: Set(entry.after),
@@ -124,25 +267,46 @@ fn row(now: DateTime<Utc>, entry: AuditEntry<'_>) -> audit_event::ActiveModel {
     }
 }
 
-/// `auditEvents(action, targetId, first, after)`: the account's log, newest first. Company
-/// managers only.
+/// What `auditEvents` keeps: every filter set must match.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub action: Option<Action>,
+    pub target_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    /// At or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Strictly before.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// `auditEvents(action, targetId, actorId, since, until, …)`: the account's log, newest first.
+/// Company managers only.
 pub async fn list(
     state: &AppState,
     caller: &Access,
-    action: Option<&str>,
-    target_id: Option<Uuid>,
-    page: PageArgs,
+    filter: AuditFilter,
+    page: PageRequest,
 ) -> Result<Page<audit_event::Model>, AppError> {
     let actor = caller.person()?;
     access::company_only(actor)?;
     let mut query =
         audit_event::Entity::find().filter(audit_event::Column::AccountId.eq(actor.account_id));
-    if let Some(action) = action {
-        query = query.filter(audit_event::Column::Action.eq(action));
+    if let Some(action) = filter.action {
+        query = query.filter(audit_event::Column::Action.eq(action.as_str()));
     }
-    if let Some(target) = target_id {
+    if let Some(target) = filter.target_id {
         query = query.filter(audit_event::Column::TargetId.eq(target));
     }
+    if let Some(actor_id) = filter.actor_id {
+        query = query.filter(audit_event::Column::ActorId.eq(actor_id));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(audit_event::Column::CreatedAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_event::Column::CreatedAt.lt(until));
+    }
+    let page = page.check()?;
     paging::fetch(
         &state.db,
         query,

@@ -19,11 +19,16 @@ use uuid::Uuid;
 use crate::{
     auth::{Actor, ClientInfo, Restriction, scope::ScopeSet},
     error::AppError,
-    service::{access::Access, change::Change, grant},
+    service::{
+        access::Access,
+        audit::{Action, TargetType},
+        change::Change,
+        grant,
+    },
     state::AppState,
 };
 
-const TARGET: &str = "appAuthorization";
+const TARGET: TargetType = TargetType::AppAuthorization;
 /// The most apps revoked in one call.
 pub const MAX_REVOKE: usize = 100;
 
@@ -82,6 +87,29 @@ pub async fn list_for(
     Ok(by_manager)
 }
 
+/// Several authorizations by id, each with its app, for `node`/`nodes` and the audit log's
+/// targets: a company manager sees those of its account, an API manager its own; app tokens
+/// and team managers are refused as for `authorizedApplications`.
+pub async fn by_ids(caller: &Access, ids: &[Uuid]) -> Result<HashMap<Uuid, Authorized>, AppError> {
+    let actor = caller.person()?;
+    if actor.kind == ManagerKind::Team {
+        return Err(AppError::Forbidden);
+    }
+    let mut query = app_authorization::Entity::find()
+        .find_also_related(developer_app::Entity)
+        .filter(app_authorization::Column::AccountId.eq(actor.account_id))
+        .filter(app_authorization::Column::Id.is_in(ids.iter().copied()));
+    if actor.kind != ManagerKind::Company {
+        query = query.filter(app_authorization::Column::ManagerId.eq(actor.manager_id));
+    }
+    Ok(query
+        .all(caller.db())
+        .await?
+        .into_iter()
+        .filter_map(|(authorization, app)| Some((authorization.id, (authorization, app?))))
+        .collect())
+}
+
 /// `revokeApiManagerApplications(managerId, appIds)`: revokes the manager's active
 /// authorizations of those apps, and with them every token they issued. Apps it has not
 /// authorized are ignored. One audit event per authorization revoked.
@@ -94,11 +122,6 @@ pub async fn revoke(
 ) -> Result<manager::Model, AppError> {
     let actor = caller.actor()?;
     actor.not_app()?;
-    if app_ids.len() > MAX_REVOKE {
-        return Err(AppError::bad_input(format!(
-            "appIds must hold at most {MAX_REVOKE} ids"
-        )));
-    }
     let change = Change::begin(state, actor, client).await?;
     let manager = manager::Entity::find_by_id(manager_id)
         .filter(manager::Column::AccountId.eq(actor.account_id))
@@ -107,6 +130,12 @@ pub async fn revoke(
         .filter(|m| actor.kind == ManagerKind::Company || m.id == actor.manager_id)
         .ok_or(AppError::NotFound("manager"))?;
     may_administer(actor, &manager)?;
+    if app_ids.len() > MAX_REVOKE {
+        return Err(AppError::bad_input(format!(
+            "appIds holds {} ids; at most {MAX_REVOKE} are allowed",
+            app_ids.len()
+        )));
+    }
     let active = app_authorization::Entity::find()
         .filter(app_authorization::Column::ManagerId.eq(manager.id))
         .filter(app_authorization::Column::AppId.is_in(app_ids.iter().copied()))
@@ -122,7 +151,7 @@ pub async fn revoke(
                 actor,
                 client,
                 TARGET,
-                "revokeApiManagerApplications",
+                Action::RevokeApiManagerApplications,
                 a.id,
                 None,
                 Some(json!({ "managerId": manager.id, "appId": a.app_id, "revoked": true })),
@@ -232,7 +261,7 @@ pub async fn consent(
     change
         .commit(
             TARGET,
-            "authorizeApplication",
+            Action::AuthorizeApplication,
             authorization.id,
             before,
             Some(after),

@@ -45,6 +45,32 @@ pub async fn portals_by_id(
         .collect())
 }
 
+pub async fn managers_by_id(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, manager::Model>, AppError> {
+    Ok(manager::Entity::find()
+        .filter(manager::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect())
+}
+
+pub async fn reps_by_id(
+    db: &DatabaseConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, rep::Model>, AppError> {
+    Ok(rep::Entity::find()
+        .filter(rep::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect())
+}
+
 /// Groups `(key, value id)` links into `key -> values`, in the values' id order.
 fn group<V: Clone>(
     keys: &[Uuid],
@@ -216,47 +242,48 @@ pub async fn rep_pages(
     }
     let backend = db.get_database_backend();
     let mut values: Vec<Value> = team_ids.iter().map(|id| Value::from(*id)).collect();
-    if let Some(after) = page.after {
-        values.push(Value::from(after));
-    }
-    values.push(Value::from(
-        i64::try_from(page.first + 1).unwrap_or(i64::MAX),
-    ));
     let placeholder = |n: usize| match backend {
         DbBackend::Postgres => format!("${n}"),
         _ => "?".to_owned(),
     };
     let team_list: Vec<String> = (1..=team_ids.len()).map(placeholder).collect();
-    let mut next = team_ids.len() + 1;
-    let after_clause = if page.after.is_some() {
-        let clause = format!(" AND id > {}", placeholder(next));
-        next += 1;
-        clause
-    } else {
-        String::new()
-    };
+    let mut bounds = String::new();
+    for (cursor, op) in [(page.after, ">"), (page.before, "<")] {
+        if let Some(cursor) = cursor {
+            values.push(Value::from(cursor));
+            bounds.push_str(&format!(" AND id {op} {}", placeholder(values.len())));
+        }
+    }
+    values.push(Value::from(
+        i64::try_from(page.first + 1).unwrap_or(i64::MAX),
+    ));
+    // Backwards (`last`/`before`), each team's rows are ranked from the end.
+    let rank_order = if page.backward { "DESC" } else { "ASC" };
     let sql = format!(
         "SELECT id, account_id, team_id, login, login_key, name, email, screen_name, \
          password_hash, feature_override_mask, feature_override_values, created_at, updated_at \
-         FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id) AS rn \
-         FROM reps WHERE team_id IN ({}){after_clause}) ranked \
+         FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id {rank_order}) AS rn \
+         FROM reps WHERE team_id IN ({}){bounds}) ranked \
          WHERE rn <= {} ORDER BY team_id, id",
         team_list.join(", "),
-        placeholder(next),
+        placeholder(values.len()),
     );
     let rows = rep::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
         .all(db)
         .await?;
-    // Reps of each team, in all and (for `hasPreviousPage`) up to the cursor.
-    let count = |up_to: Option<Uuid>| {
+    // Reps of each team: in all, and past the page on the side it was not read towards (at
+    // or before `after` forwards, at or after `before` backwards).
+    let count = |behind: Option<(Uuid, bool)>| {
         let mut query = rep::Entity::find()
             .select_only()
             .column(rep::Column::TeamId)
             .column_as(Expr::col(rep::Column::Id).count(), "n")
             .filter(rep::Column::TeamId.is_in(team_ids.iter().copied()));
-        if let Some(cursor) = up_to {
-            query = query.filter(rep::Column::Id.lte(cursor));
+        match behind {
+            Some((cursor, false)) => query = query.filter(rep::Column::Id.lte(cursor)),
+            Some((cursor, true)) => query = query.filter(rep::Column::Id.gte(cursor)),
+            None => {}
         }
         async move {
             Ok::<HashMap<Uuid, i64>, AppError>(
@@ -271,8 +298,13 @@ pub async fn rep_pages(
         }
     };
     let counts = count(None).await?;
-    let before_cursor = match page.after {
-        Some(after) => count(Some(after)).await?,
+    let behind = match (page.backward, page.after, page.before) {
+        (false, Some(after), _) => Some((after, false)),
+        (true, _, Some(before)) => Some((before, true)),
+        _ => None,
+    };
+    let rows_behind = match behind {
+        Some(side) => count(Some(side)).await?,
         None => HashMap::new(),
     };
     let mut grouped: HashMap<Uuid, Vec<rep::Model>> =
@@ -284,10 +316,26 @@ pub async fn rep_pages(
     }
     Ok(grouped
         .into_iter()
-        .map(|(team_id, rows)| {
+        .map(|(team_id, mut rows)| {
             let total = counts.get(&team_id).copied().unwrap_or(0);
-            let mut page = Page::from_rows(rows, page, u64::try_from(total).unwrap_or(0));
-            page.has_previous_page = before_cursor.get(&team_id).is_some_and(|n| *n > 0);
+            let more = rows.len() as u64 > page.first;
+            if more && page.backward {
+                // The extra row is the one furthest back: the oldest.
+                rows.remove(0);
+            }
+            rows.truncate(usize::try_from(page.first).unwrap_or(usize::MAX));
+            let behind = rows_behind.get(&team_id).is_some_and(|n| *n > 0);
+            let (has_previous_page, has_next_page) = if page.backward {
+                (more, behind)
+            } else {
+                (behind, more)
+            };
+            let page = Page {
+                items: rows,
+                has_previous_page,
+                has_next_page,
+                total_count: u64::try_from(total).unwrap_or(0),
+            };
             (team_id, page)
         })
         .collect())

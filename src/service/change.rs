@@ -47,8 +47,8 @@ impl<'a> Change<'a> {
     /// Records `action` on `target` (of `target_type`) with what changed, and commits.
     pub async fn commit(
         self,
-        target_type: &'static str,
-        action: &'static str,
+        target_type: audit::TargetType,
+        action: audit::Action,
         target: Uuid,
         before: Option<Value>,
         after: Option<Value>,

@@ -4,6 +4,7 @@
 //! once. Disabling an app stops every token it holds on the next request; it cannot be undone
 //! (register a new app instead), so a leaked client cannot be quietly revived.
 
+use crate::service::audit::{Action, TargetType};
 use chrono::{DateTime, Utc};
 use entity::developer_app;
 use sea_orm::{
@@ -18,14 +19,14 @@ use crate::{
     service::{
         access::{self, Access},
         change::Change,
-        paging::{self, Order, Page, PageArgs},
+        paging::{self, Order, Page, PageRequest},
         session::{hash_secret, new_secret},
         validate,
     },
     state::AppState,
 };
 
-const TARGET: &str = "developerApp";
+const TARGET: TargetType = TargetType::DeveloperApp;
 /// Prefix of client secrets, and of client ids. Prefixes are public API (they let a leaked
 /// secret be recognised, by people and by secret scanners): never change one.
 pub const CLIENT_SECRET_PREFIX: &str = "acs_";
@@ -211,7 +212,7 @@ pub async fn register(
     change
         .commit(
             TARGET,
-            "registerDeveloperApp",
+            Action::RegisterDeveloperApp,
             app.id,
             None,
             Some(audit_view(&app)),
@@ -239,11 +240,12 @@ pub async fn register_platform(
 pub async fn list(
     state: &AppState,
     caller: &Access,
-    page: PageArgs,
+    page: PageRequest,
 ) -> Result<Page<developer_app::Model>, AppError> {
     let actor = app_admin(caller)?;
     let query =
         developer_app::Entity::find().filter(developer_app::Column::AccountId.eq(actor.account_id));
+    let page = page.check()?;
     paging::fetch(
         &state.db,
         query,
@@ -258,6 +260,23 @@ pub async fn list(
 pub async fn get(caller: &Access, id: Uuid) -> Result<developer_app::Model, AppError> {
     let actor = app_admin(caller)?;
     own(caller.db(), actor, id).await
+}
+
+/// Several of the account's own apps by id (company managers), for `node`/`nodes` and the
+/// audit log's targets: those that are not the account's are left out.
+pub async fn by_ids(
+    caller: &Access,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, developer_app::Model>, AppError> {
+    let actor = app_admin(caller)?;
+    Ok(developer_app::Entity::find()
+        .filter(developer_app::Column::AccountId.eq(actor.account_id))
+        .filter(developer_app::Column::Id.is_in(ids.iter().copied()))
+        .all(caller.db())
+        .await?
+        .into_iter()
+        .map(|app| (app.id, app))
+        .collect())
 }
 
 async fn own(
@@ -292,7 +311,7 @@ pub async fn rotate_secret(
     row.updated_at = Set(change.now);
     let app = row.update(change.txn()).await?;
     change
-        .commit(TARGET, "rotateDeveloperAppSecret", app.id, None, None)
+        .commit(TARGET, Action::RotateDeveloperAppSecret, app.id, None, None)
         .await?;
     Ok(Registered {
         app,
@@ -350,7 +369,7 @@ pub async fn update(
     change
         .commit(
             TARGET,
-            "updateDeveloperApp",
+            Action::UpdateDeveloperApp,
             app.id,
             Some(before),
             Some(audit_view(&app)),
@@ -378,7 +397,7 @@ pub async fn disable(
     row.updated_at = Set(change.now);
     let app = row.update(change.txn()).await?;
     change
-        .commit(TARGET, "disableDeveloperApp", app.id, None, None)
+        .commit(TARGET, Action::DisableDeveloperApp, app.id, None, None)
         .await?;
     Ok(app)
 }

@@ -97,6 +97,10 @@ pub type RepFeatureSet = FeatureSet<RepFeatures>;
 /// A patch: the fields it names, with their new values. Absent fields stay as they are.
 pub type Patch = Vec<(&'static str, bool)>;
 
+/// A patch of a rep's overrides: `Some(value)` overrides the field, `None` clears its override
+/// (the rep follows its team again). Absent fields stay as they are.
+pub type OverridePatch = Vec<(&'static str, Option<bool>)>;
+
 impl<K: FeatureKind> FeatureSet<K> {
     fn mask() -> i64 {
         (1i64 << K::FIELDS.len()) - 1
@@ -290,6 +294,32 @@ impl Overrides {
             },
             after,
         ))
+    }
+
+    /// Applies an override patch: cleared fields first follow the team again, then the set
+    /// fields apply as in [`Overrides::apply`]; the result is settled.
+    pub fn apply_patch(
+        self,
+        defaults: RepFeatureSet,
+        patch: &[(&'static str, Option<bool>)],
+    ) -> Result<(Overrides, RepFeatureSet), AppError> {
+        let cleared = patch
+            .iter()
+            .filter(|(_, value)| value.is_none())
+            .fold(0, |bits, (name, _)| {
+                bits | RepFeatureSet::none().with(name, true).bits()
+            });
+        let base = Overrides {
+            mask: self.mask & !cleared,
+            values: self.values & !cleared,
+        };
+        let sets: Patch = patch
+            .iter()
+            .filter_map(|(name, value)| value.map(|on| (*name, on)))
+            .collect();
+        let (next, _) = base.apply(defaults, &sets)?;
+        let next = next.settled(defaults);
+        Ok((next, next.effective(defaults)))
     }
 }
 

@@ -14,6 +14,7 @@
 //! - Every step re-checks the authorization's standing ([`Standing`]): not revoked, the app
 //!   not disabled, the manager an API manager of an account that allows them.
 
+use crate::service::audit::{Action, TargetType};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     SecretHash, app_authorization, developer_app, oauth_code, refresh_token, token_family,
@@ -343,8 +344,8 @@ async fn audit_code_reuse(
         AuditEntry {
             account_id: authorization.account_id,
             actor: AuditActor::Anonymous,
-            action: "authorizationCodeReuse",
-            target_type: "appAuthorization",
+            action: Action::AuthorizationCodeReuse,
+            target_type: TargetType::AppAuthorization,
             target_id: Some(authorization.id),
             before: None,
             after: Some(json!({ "tokensRevoked": true, "clientId": app.client_id })),
@@ -495,8 +496,8 @@ pub async fn refresh(
                 AuditEntry {
                     account_id: authorization.account_id,
                     actor: AuditActor::Anonymous,
-                    action: "refreshTokenReuse",
-                    target_type: "appAuthorization",
+                    action: Action::RefreshTokenReuse,
+                    target_type: TargetType::AppAuthorization,
                     target_id: Some(authorization.id),
                     before: None,
                     after: Some(json!({ "revoked": true, "clientId": app.client_id })),

@@ -2,6 +2,7 @@
 //! their rights, rep controls, team and portal assignments, and their login settings.
 //! Manager administration is for company managers only; team and API managers see themselves.
 
+use crate::service::audit::{Action, TargetType};
 use std::collections::BTreeSet;
 
 use entity::{
@@ -26,7 +27,7 @@ use crate::{
         change::{Change, Diff},
         features::{Patch, RepFeatureSet, RightSet},
         links, logins,
-        paging::{self, Order, Page, PageArgs, like_pattern},
+        paging::{self, Order, Page, PageRequest, like_pattern},
         validate,
     },
     state::AppState,
@@ -51,7 +52,7 @@ pub async fn list(
     caller: &Access,
     kind: Option<ManagerKind>,
     search: Option<&str>,
-    page: PageArgs,
+    page: PageRequest,
 ) -> Result<Page<manager::Model>, AppError> {
     let actor = caller.person()?;
     let mut query = manager::Entity::find().filter(manager::Column::AccountId.eq(actor.account_id));
@@ -75,6 +76,7 @@ pub async fn list(
                 ),
         );
     }
+    let page = page.check()?;
     paging::fetch(
         &state.db,
         query,
@@ -122,7 +124,7 @@ impl std::fmt::Debug for NewManager {
 }
 
 /// What the audit log calls this module's targets.
-const TARGET: &str = "manager";
+const TARGET: TargetType = TargetType::Manager;
 
 /// `createTeamManager` / `createApiManager`: company managers only; API managers only while
 /// the account allows them. New managers must change their password at first sign-in.
@@ -136,8 +138,8 @@ pub async fn create(
     let actor = caller.person()?;
     access::company_only(actor)?;
     let action = match kind {
-        ManagerKind::Team => "createTeamManager",
-        ManagerKind::Api => "createApiManager",
+        ManagerKind::Team => Action::CreateTeamManager,
+        ManagerKind::Api => Action::CreateApiManager,
         ManagerKind::Company => {
             return Err(AppError::bad_input(
                 "company managers are created with the account",
@@ -242,7 +244,7 @@ pub async fn update(
     let updated = active.update(change.txn()).await?;
     let (before, after) = diff.into_values();
     change
-        .commit(TARGET, "updateManager", id, before, after)
+        .commit(TARGET, Action::UpdateManager, id, before, after)
         .await?;
     Ok(updated)
 }
@@ -275,7 +277,7 @@ pub async fn delete(
     let before =
         json!({ "kind": target.kind.to_value(), "login": target.login, "name": target.name });
     change
-        .commit(TARGET, "deleteManager", id, Some(before), None)
+        .commit(TARGET, Action::DeleteManager, id, Some(before), None)
         .await?;
     Ok(id)
 }
@@ -313,12 +315,12 @@ pub async fn update_set(
         ManagerSet::Rights => {
             let (bits, b, a) = RightSet::patch_stored(current.rights, &patch)?;
             active.rights = Set(bits);
-            ("updateManagerRights", b, a)
+            (Action::UpdateManagerRights, b, a)
         }
         ManagerSet::RepControls => {
             let (bits, b, a) = RepFeatureSet::patch_stored(current.rep_controls, &patch)?;
             active.rep_controls = Set(bits);
-            ("updateManagerRepControls", b, a)
+            (Action::UpdateManagerRepControls, b, a)
         }
     };
     if after.as_object().is_some_and(Map::is_empty) {
@@ -366,7 +368,7 @@ pub async fn set_teams(
     change
         .commit(
             TARGET,
-            "setManagerTeams",
+            Action::SetManagerTeams,
             id,
             Some(json!({ "teamIds": before })),
             Some(json!({ "teamIds": wanted })),
@@ -410,7 +412,7 @@ pub async fn set_portals(
     change
         .commit(
             TARGET,
-            "setManagerPortals",
+            Action::SetManagerPortals,
             id,
             Some(json!({ "portalIds": before })),
             Some(json!({ "portalIds": wanted })),
@@ -484,7 +486,13 @@ pub async fn update_login_settings(
     let updated = active.update(change.txn()).await?;
     let (before, after) = diff.into_values();
     change
-        .commit(TARGET, "updateManagerLoginSettings", id, before, after)
+        .commit(
+            TARGET,
+            Action::UpdateManagerLoginSettings,
+            id,
+            before,
+            after,
+        )
         .await?;
     Ok(updated)
 }

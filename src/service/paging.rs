@@ -26,13 +26,37 @@ pub struct PageArgs {
     pub backward: bool,
 }
 
+/// `first: 0` (or `last: 0`) is allowed: an empty page that still answers `totalCount` and
+/// whether there is anything to read.
 fn count(name: &str, value: i32) -> Result<u64, AppError> {
-    if (1..=MAX_FIRST as i32).contains(&value) {
+    if (0..=MAX_FIRST as i32).contains(&value) {
         Ok(value as u64)
     } else {
         Err(AppError::bad_input(format!(
-            "{name} must be between 1 and {MAX_FIRST}"
+            "{name} is {value}; it must be between 0 and {MAX_FIRST}"
         )))
+    }
+}
+
+/// Relay arguments as the client sent them. A list service checks them ([`PageRequest::check`])
+/// after the caller's permission, so a caller who may not read the list learns nothing from
+/// its arguments.
+#[derive(Clone, Debug, Default)]
+pub struct PageRequest {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageRequest {
+    pub fn check(&self) -> Result<PageArgs, AppError> {
+        PageArgs::relay(
+            self.first,
+            self.after.as_deref(),
+            self.last,
+            self.before.as_deref(),
+        )
     }
 }
 
@@ -79,19 +103,6 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// From up to `first + 1` rows read forwards: the extra row only says there is a next
-    /// page.
-    pub fn from_rows(mut rows: Vec<T>, args: PageArgs, total_count: u64) -> Self {
-        let has_next_page = rows.len() as u64 > args.first;
-        rows.truncate(args.first as usize);
-        Page {
-            items: rows,
-            has_previous_page: false,
-            has_next_page,
-            total_count,
-        }
-    }
-
     pub fn empty() -> Self {
         Page {
             items: Vec::new(),
@@ -237,10 +248,11 @@ mod tests {
     #[test]
     fn first_is_bounded() {
         assert_eq!(PageArgs::new(None, None).map(|a| a.first).ok(), Some(20));
-        assert!(PageArgs::new(Some(0), None).is_err());
+        assert_eq!(PageArgs::new(Some(0), None).map(|a| a.first).ok(), Some(0));
+        assert!(PageArgs::new(Some(-1), None).is_err());
         assert!(PageArgs::new(Some(101), None).is_err());
         assert!(PageArgs::relay(Some(5), None, Some(5), None).is_err());
-        assert!(PageArgs::relay(None, None, Some(0), None).is_err());
+        assert!(PageArgs::relay(None, None, Some(-1), None).is_err());
         assert_eq!(
             PageArgs::relay(None, None, Some(3), None)
                 .map(|a| (a.first, a.backward))

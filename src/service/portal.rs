@@ -2,10 +2,13 @@
 //! portal), and a portal always keeps at least one. Company and API managers manage them; a
 //! team manager sees the portals it is assigned to.
 
+use crate::service::audit::{Action, TargetType};
 use entity::{manager::ManagerKind, portal, rep_portal, team, team_subportal};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    PaginatorTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func},
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -17,21 +20,22 @@ use crate::{
     service::{
         access::{self, Access},
         change::Change,
-        paging::{self, Order, Page, PageArgs},
+        paging::{self, Order, Page, PageRequest, like_pattern},
         validate,
     },
     state::AppState,
 };
 
 /// What the audit log calls this module's targets.
-const TARGET: &str = "portal";
+const TARGET: TargetType = TargetType::Portal;
 
-/// `portals(first, after)`: the account's portals (sub-portals hang under them); for a team
+/// `portals(search, first, after)`: the account's portals (sub-portals hang under them); for a team
 /// manager, the portals and sub-portals it is assigned to.
 pub async fn list(
     state: &AppState,
     caller: &Access,
-    page: PageArgs,
+    search: Option<&str>,
+    page: PageRequest,
 ) -> Result<Page<portal::Model>, AppError> {
     caller.actor_for(ApiScope::PortalsRead)?;
     let reach = caller.reach().await?;
@@ -40,6 +44,12 @@ pub async fn list(
         Some(ids) => query.filter(portal::Column::Id.is_in(ids.iter().copied())),
         None => query.filter(portal::Column::ParentId.is_null()),
     };
+    if let Some(term) = search.filter(|t| !t.trim().is_empty()) {
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(portal::Column::Name))).like(like_pattern(term)),
+        );
+    }
+    let page = page.check()?;
     paging::fetch(
         &state.db,
         query,
@@ -121,7 +131,7 @@ pub async fn create(
         after["firstSubportalId"] = json!(first.id);
     }
     change
-        .commit(TARGET, "createPortal", model.id, None, Some(after))
+        .commit(TARGET, Action::CreatePortal, model.id, None, Some(after))
         .await?;
     Ok(model)
 }
@@ -133,7 +143,6 @@ pub async fn update(
     client: &ClientInfo,
     id: Uuid,
     name: Option<&str>,
-    parent_id: Option<Option<Uuid>>,
 ) -> Result<portal::Model, AppError> {
     // No scope lets an app change portals (there is no `portals:write`).
     let actor = caller.person()?;
@@ -141,11 +150,6 @@ pub async fn update(
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
     let current = visible(change.txn(), actor, id).await?;
-    if parent_id.is_some_and(|p| p != current.parent_id) {
-        return Err(AppError::bad_input(
-            "a portal cannot change parent: create the sub-portal under the other portal",
-        ));
-    }
     let Some(name) = name.map(|n| validate::name("name", n, 200)).transpose()? else {
         return Ok(current);
     };
@@ -159,7 +163,7 @@ pub async fn update(
     change
         .commit(
             TARGET,
-            "updatePortal",
+            Action::UpdatePortal,
             id,
             Some(json!({ "name": current.name })),
             Some(json!({ "name": name })),
@@ -235,7 +239,7 @@ pub async fn delete(
     change
         .commit(
             TARGET,
-            "deletePortal",
+            Action::DeletePortal,
             id,
             Some(json!({ "name": current.name, "parentId": current.parent_id })),
             None,

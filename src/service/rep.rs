@@ -3,6 +3,7 @@
 //! works on reps of its assigned teams within its effective rights (`addDeleteReps`,
 //! `changeRepNameLogin`, `changeRepPassword`) and its `repControls`.
 
+use crate::service::audit::{Action, TargetType};
 use std::collections::BTreeSet;
 
 use entity::{manager::ManagerKind, manager_portal, portal, rep, rep_portal, team};
@@ -22,16 +23,16 @@ use crate::{
     service::{
         access::{self, Access},
         change::{Change, Diff},
-        features::{Overrides, Patch, RepFeatureSet, Right},
+        features::{OverridePatch, Overrides, RepFeatureSet, Right},
         links, logins,
-        paging::{self, Order, Page, PageArgs, like_pattern},
+        paging::{self, Order, Page, PageRequest, like_pattern},
         validate,
     },
     state::AppState,
 };
 
 /// What the audit log calls this module's targets.
-const TARGET: &str = "rep";
+const TARGET: TargetType = TargetType::Rep;
 
 /// `reps(teamId, search, first, after)`: reps of the teams the caller can see.
 pub async fn list(
@@ -39,7 +40,7 @@ pub async fn list(
     caller: &Access,
     team_id: Option<Uuid>,
     search: Option<&str>,
-    page: PageArgs,
+    page: PageRequest,
 ) -> Result<Page<rep::Model>, AppError> {
     caller.actor_for(ApiScope::RepsRead)?;
     let reach = caller.reach().await?;
@@ -59,6 +60,7 @@ pub async fn list(
                 .add(Expr::expr(Func::lower(Expr::col(rep::Column::Email))).like(pattern.clone())),
         );
     }
+    let page = page.check()?;
     paging::fetch(&state.db, query, rep::Column::Id, page, Order::OldestFirst).await
 }
 
@@ -216,7 +218,7 @@ pub async fn create(
         "screenName": model.screen_name, "teamId": team_id, "portalIds": portal_ids,
     });
     change
-        .commit(TARGET, "createRep", model.id, None, Some(after))
+        .commit(TARGET, Action::CreateRep, model.id, None, Some(after))
         .await?;
     Ok(model)
 }
@@ -328,7 +330,7 @@ pub async fn update(
     let updated = active.update(change.txn()).await?;
     let (before, after) = diff.into_values();
     change
-        .commit(TARGET, "updateRep", id, before, after)
+        .commit(TARGET, Action::UpdateRep, id, before, after)
         .await?;
     Ok(updated)
 }
@@ -358,7 +360,7 @@ pub async fn set_password(
     active.updated_at = Set(now);
     let updated = active.update(change.txn()).await?;
     change
-        .commit(TARGET, "setRepPassword", id, None, None)
+        .commit(TARGET, Action::SetRepPassword, id, None, None)
         .await?;
     Ok(updated)
 }
@@ -416,26 +418,25 @@ pub(crate) async fn settle_team_overrides(
 }
 
 /// `updateRepFeatures`: a patch on the rep's effective features (dependency rules apply).
-/// Every field it changes, cascades included, must be one the caller may switch (its
-/// `repControls` for a team manager); the changed fields become the rep's overrides.
+/// A value becomes the rep's override; `None` clears the override, so the rep follows its
+/// team again. Every field it changes, cascades and cleared overrides included, must be one the
+/// caller may switch (its `repControls` for a team manager). A patch that changes nothing
+/// writes nothing.
 pub async fn update_features(
     state: &AppState,
     caller: &Access,
     client: &ClientInfo,
     id: Uuid,
-    patch: Patch,
+    patch: OverridePatch,
 ) -> Result<rep::Model, AppError> {
     let actor = caller.actor_for(ApiScope::RepsWrite)?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
     let (current, team) = visible(change.txn(), actor, id).await?;
     let defaults = RepFeatureSet::from_bits(team.rep_defaults);
-    let overrides = Overrides {
-        mask: current.feature_override_mask,
-        values: current.feature_override_values,
-    };
+    let overrides = overrides_of(&current);
     let before = overrides.effective(defaults);
-    let (new_overrides, after) = overrides.apply(defaults, &patch)?;
+    let (new_overrides, after) = overrides.apply_patch(defaults, &patch)?;
     let controls = access::rep_controls(change.txn(), actor, &team).await?;
     let mut touched: Vec<String> = RepFeatureSet::from_bits(before.bits() ^ after.bits())
         .iter()
@@ -457,9 +458,17 @@ pub async fn update_features(
     active.feature_override_values = Set(new_overrides.values);
     active.updated_at = Set(now);
     let updated = active.update(change.txn()).await?;
-    let (b, a) = RepFeatureSet::diff(before, after);
+    let (b, mut a) = RepFeatureSet::diff(before, after);
+    let cleared: Vec<&str> = RepFeatureSet::from_bits(overrides.mask & !new_overrides.mask)
+        .iter()
+        .filter(|(_, was_overridden)| *was_overridden)
+        .map(|(name, _)| name)
+        .collect();
+    if let (false, Some(object)) = (cleared.is_empty(), a.as_object_mut()) {
+        object.insert("followsTeam".into(), json!(cleared));
+    }
     change
-        .commit(TARGET, "updateRepFeatures", id, Some(b), Some(a))
+        .commit(TARGET, Action::UpdateRepFeatures, id, Some(b), Some(a))
         .await?;
     Ok(updated)
 }
@@ -479,7 +488,7 @@ pub async fn delete(
     rep::Entity::delete_by_id(id).exec(change.txn()).await?;
     let before = json!({ "login": current.login, "name": current.name, "teamId": current.team_id });
     change
-        .commit(TARGET, "deleteRep", id, Some(before), None)
+        .commit(TARGET, Action::DeleteRep, id, Some(before), None)
         .await?;
     Ok(id)
 }

@@ -6,6 +6,7 @@
 //! of them with `addDeleteSubteams` on that parent; team settings are for company and API
 //! managers, `managerFeatures` for company managers only.
 
+use crate::service::audit::{Action, TargetType};
 use std::collections::{BTreeSet, HashSet};
 
 use entity::{manager::ManagerKind, manager_team, portal, rep, team, team_subportal};
@@ -28,22 +29,23 @@ use crate::{
         change::{Change, Diff},
         features::{Patch, RepFeatureSet, Right, RightSet},
         links,
-        paging::{self, Order, Page, PageArgs, like_pattern},
+        paging::{self, Order, Page, PageRequest, like_pattern},
         validate,
     },
     state::AppState,
 };
 
 /// What the audit log calls this module's targets.
-const TARGET: &str = "team";
+const TARGET: TargetType = TargetType::Team;
 
-/// `teams(search, parentId, first, after)`: the teams the caller can see.
+/// `teams(search, parentId, first, after)`: the teams the caller can see. `parent_id`:
+/// `None` any team, `Some(None)` top-level teams only, `Some(Some(p))` the sub-teams of `p`.
 pub async fn list(
     state: &AppState,
     caller: &Access,
     search: Option<&str>,
-    parent_id: Option<Uuid>,
-    page: PageArgs,
+    parent_id: Option<Option<Uuid>>,
+    page: PageRequest,
 ) -> Result<Page<team::Model>, AppError> {
     caller.actor_for(ApiScope::TeamsRead)?;
     let reach = caller.reach().await?;
@@ -51,14 +53,17 @@ pub async fn list(
     if let Some(ids) = reach.team_ids() {
         query = query.filter(team::Column::Id.is_in(ids.iter().copied()));
     }
-    if let Some(parent) = parent_id {
-        query = query.filter(team::Column::ParentId.eq(parent));
+    match parent_id {
+        None => {}
+        Some(None) => query = query.filter(team::Column::ParentId.is_null()),
+        Some(Some(parent)) => query = query.filter(team::Column::ParentId.eq(parent)),
     }
     if let Some(term) = search.filter(|t| !t.trim().is_empty()) {
         query = query.filter(
             Expr::expr(Func::lower(Expr::col(team::Column::Name))).like(like_pattern(term)),
         );
     }
+    let page = page.check()?;
     paging::fetch(&state.db, query, team::Column::Id, page, Order::OldestFirst).await
 }
 
@@ -186,7 +191,7 @@ pub async fn create(
         "subportalIds": subportal_ids, "availableLogins": model.available_logins,
     });
     change
-        .commit(TARGET, "createTeam", model.id, None, Some(after))
+        .commit(TARGET, Action::CreateTeam, model.id, None, Some(after))
         .await?;
     Ok(model)
 }
@@ -283,7 +288,7 @@ pub async fn update(
     let updated = active.update(change.txn()).await?;
     let (before, after) = diff.into_values();
     change
-        .commit(TARGET, "updateTeam", id, before, after)
+        .commit(TARGET, Action::UpdateTeam, id, before, after)
         .await?;
     Ok(updated)
 }
@@ -326,7 +331,7 @@ pub async fn delete(
     change
         .commit(
             TARGET,
-            "deleteTeam",
+            Action::DeleteTeam,
             id,
             Some(json!({ "name": current.name, "parentId": current.parent_id })),
             None,
@@ -365,12 +370,12 @@ pub async fn update_set(
         TeamSet::ManagerFeatures => {
             let (bits, b, a) = RightSet::patch_stored(current.manager_features, &patch)?;
             active.manager_features = Set(bits);
-            ("updateTeamManagerFeatures", b, a)
+            (Action::UpdateTeamManagerFeatures, b, a)
         }
         TeamSet::RepDefaults => {
             let (bits, b, a) = RepFeatureSet::patch_stored(current.rep_defaults, &patch)?;
             active.rep_defaults = Set(bits);
-            ("updateTeamRepDefaults", b, a)
+            (Action::UpdateTeamRepDefaults, b, a)
         }
     };
     if after.as_object().is_some_and(Map::is_empty) {
@@ -387,7 +392,15 @@ pub async fn update_set(
             change.txn(),
             now,
             settled.into_iter().map(|(rep_id, b, a)| {
-                audit::entry(actor, client, "rep", action, rep_id, Some(b), Some(a))
+                audit::entry(
+                    actor,
+                    client,
+                    TargetType::Rep,
+                    action,
+                    rep_id,
+                    Some(b),
+                    Some(a),
+                )
             }),
         )
         .await?;

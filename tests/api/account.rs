@@ -42,12 +42,21 @@ async fn company_manager_reads_its_account_and_itself() {
     assert_eq!(body["errors"], json!(null), "{body}");
     assert_eq!(
         body["data"]["account"]["id"],
-        json!(created.account.id.to_string())
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Account,
+            created.account.id
+        ))
     );
     assert_eq!(body["data"]["account"]["name"], json!(created.account.name));
     assert_eq!(body["data"]["account"]["apiManagersAllowed"], json!(false));
     let me = &body["data"]["me"];
-    assert_eq!(me["id"], json!(created.owner.id.to_string()));
+    assert_eq!(
+        me["id"],
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Manager,
+            created.owner.id
+        ))
+    );
     assert_eq!(me["kind"], json!("COMPANY"));
     assert_eq!(me["login"], json!(created.owner.login));
     assert_eq!(me["emailValidated"], json!(false));
@@ -68,13 +77,25 @@ async fn each_company_manager_sees_only_its_own_account() {
     let b = second_owner.gql(q, json!({})).await;
     assert_eq!(
         a["data"]["account"]["id"],
-        json!(first.account.id.to_string())
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Account,
+            first.account.id
+        ))
     );
     assert_eq!(
         b["data"]["account"]["id"],
-        json!(second.account.id.to_string())
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Account,
+            second.account.id
+        ))
     );
-    assert_eq!(b["data"]["me"]["id"], json!(second.owner.id.to_string()));
+    assert_eq!(
+        b["data"]["me"]["id"],
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Manager,
+            second.owner.id
+        ))
+    );
 }
 
 #[tokio::test]

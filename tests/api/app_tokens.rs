@@ -105,7 +105,7 @@ async fn app_token_reads_within_its_scopes_and_is_refused_past_them_even_nested(
     let revoked = owner
         .gql(
             "mutation($m: ID!, $a: [ID!]!) { revokeApiManagerApplications(managerId: $m, appIds: $a) { authorizedApplications { id } } }",
-            json!({ "m": api.id().to_string(), "a": [client.id] }),
+            json!({ "m": crate::harness::gid(crate::harness::IdKind::Manager, api.id()), "a": [client.id] }),
         )
         .await;
     assert_eq!(

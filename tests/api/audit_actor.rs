@@ -16,8 +16,8 @@ async fn newest(app: &TestApp, token: &str, action: &str) -> Value {
         let (_, body) = app
             .post_graphql_as(
                 token,
-                "query($a: String!) { auditEvents(action: $a, first: 1) { nodes { actorId actorLogin targetType targetId } } }",
-                json!({ "a": action }),
+                "query($a: AuditAction!) { auditEvents(action: $a, first: 1) { nodes { actorId actorLogin targetType targetId } } }",
+                json!({ "a": crate::harness::enum_value(action) }),
             )
             .await;
         let node = &body["data"]["auditEvents"]["nodes"][0];
@@ -58,11 +58,11 @@ async fn anonymous_callers_are_never_recorded_as_the_manager() {
         .as_str()
         .unwrap()
         .to_owned();
-    let owner = created.owner.id.to_string();
+    let owner = crate::harness::gid(crate::harness::IdKind::Manager, created.owner.id);
     for action in ["loginFailed", "requestPasswordReset", "resetPassword"] {
         assert_eq!(
             newest(&app, &token, action).await,
-            json!({ "actorId": null, "actorLogin": "anonymous", "targetType": "manager", "targetId": owner }),
+            json!({ "actorId": null, "actorLogin": "anonymous", "targetType": "MANAGER", "targetId": owner }),
             "{action}"
         );
     }

@@ -17,6 +17,88 @@ use entity::manager::{self, ManagerKind};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub use admin_center::graphql::IdKind;
+
+/// The global id the API gives the `kind` row `id`.
+pub fn gid(kind: IdKind, id: Uuid) -> String {
+    remember(kind, id)
+}
+
+/// Global ids the tests have met, by storage id: a test world that keeps storage ids finds the
+/// global id of any row it created (ids are unique across tables).
+static SEEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Uuid, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn remember(kind: IdKind, id: Uuid) -> String {
+    let global = graphql::global_id(kind, id).0;
+    SEEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(id, global.clone());
+    global
+}
+
+/// The GraphQL enum value of a camelCase name: `updateTeam` is `UPDATE_TEAM`.
+pub fn enum_value(camel: &str) -> String {
+    let mut out = String::new();
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() && !out.is_empty() {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+/// `id`, a row of `kind` the test found in the database, with its global id remembered.
+pub fn met(kind: IdKind, id: Uuid) -> Uuid {
+    remember(kind, id);
+    id
+}
+
+/// The storage id of a global id the API answered (remembered for [`gid_of`]).
+pub fn uuid_of_gid(id: &str) -> Uuid {
+    let (kind, uuid) =
+        graphql::decode_global_id(id).unwrap_or_else(|| panic!("not a global id: {id}"));
+    remember(kind, uuid);
+    uuid
+}
+
+/// Variables as a client sends them: a test world may keep storage ids (the rows it seeds
+/// straight into the database, the ids it decoded); any string that is the storage id of a row
+/// the tests met is sent as that row's global id, as a client holding the API's own ids would.
+/// A uuid nobody met (a made-up id) goes as it is, and names nothing.
+pub fn client_variables(value: Value) -> Value {
+    match value {
+        Value::String(text) => match Uuid::try_parse(&text) {
+            Ok(id) => Value::String(
+                SEEN.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or(text),
+            ),
+            Err(_) => Value::String(text),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(client_variables).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, client_variables(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The global id of a row whose global id a test has met before.
+pub fn gid_of(id: Uuid) -> String {
+    SEEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(&id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no global id met for {id}"))
+}
+
 pub struct TestApp {
     /// SQL statements run through the app's connection since it started.
     pub statements: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -129,7 +211,7 @@ impl TestApp {
         let response = self
             .client
             .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
+            .json(&json!({ "query": query, "variables": client_variables(variables) }))
             .send()
             .await
             .expect("request");
@@ -153,6 +235,10 @@ impl TestApp {
             },
         )
         .await
+        .inspect(|created| {
+            remember(IdKind::Account, created.account.id);
+            remember(IdKind::Manager, created.owner.id);
+        })
         .expect("create account")
     }
 
@@ -167,7 +253,7 @@ impl TestApp {
             .client
             .post(self.url("/graphql"))
             .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
+            .json(&json!({ "query": query, "variables": client_variables(variables) }))
             .send()
             .await
             .expect("request");
@@ -241,6 +327,7 @@ impl TestApp {
         )
         .await
         .expect("claim login");
+        remember(IdKind::Manager, manager.id);
         manager
     }
 
@@ -300,7 +387,7 @@ impl User {
             .client
             .post(&self.url)
             .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
+            .json(&json!({ "query": query, "variables": client_variables(variables) }))
             .send()
             .await
             .expect("request");

@@ -23,6 +23,7 @@ mod mail;
 mod oauth;
 mod organization;
 mod paging;
+mod relay;
 mod rep_overrides;
 mod reps;
 mod schema;

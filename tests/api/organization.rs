@@ -248,7 +248,7 @@ async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights(
     owner
         .gql(
             "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-            json!({ "id": lead.id.to_string(), "t": [team] }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, lead.id), "t": [team] }),
         )
         .await;
 
@@ -288,7 +288,7 @@ async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights(
     owner
         .gql(
             RIGHTS,
-            json!({ "id": lead.id.to_string(), "r": { "addDeleteSubteams": true } }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, lead.id), "r": { "addDeleteSubteams": true } }),
         )
         .await;
     let with_right = as_lead.gql(sub, json!({ "p": team })).await;
@@ -324,7 +324,7 @@ async fn a_team_manager_sees_only_its_teams_and_adds_subteams_within_its_rights(
     let own = as_lead
         .gql(
             RIGHTS,
-            json!({ "id": lead.id.to_string(), "r": { "addDeleteReps": true } }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, lead.id), "r": { "addDeleteReps": true } }),
         )
         .await;
     assert_eq!(error_code(&own), Some("FORBIDDEN"));
@@ -382,7 +382,7 @@ async fn api_managers_exist_only_when_allowed_and_never_touch_managers() {
     let touch = as_robot
         .gql(
             "mutation($id: ID!) { updateManager(id: $id, input: { name: \"x\" }) { id } }",
-            json!({ "id": created.owner.id.to_string() }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, created.owner.id) }),
         )
         .await;
     assert_eq!(error_code(&touch), Some("FORBIDDEN"));
@@ -410,7 +410,7 @@ async fn logins_are_unique_across_the_installation_and_the_last_company_manager_
     let last = owner
         .gql(
             "mutation($id: ID!) { deleteManager(id: $id) }",
-            json!({ "id": created.owner.id.to_string() }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, created.owner.id) }),
         )
         .await;
     assert_eq!(error_code(&last), Some("CONFLICT"));
@@ -567,7 +567,7 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
         owner
             .gql(
                 "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-                json!({ "id": m.id.to_string(), "t": [teams[i % 3]] }),
+                json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, m.id), "t": [teams[i % 3]] }),
             )
             .await;
     }
@@ -624,17 +624,17 @@ async fn audit_events_are_for_company_managers_of_the_account_newest_first() {
     assert_eq!(
         events["nodes"],
         json!([
-            { "action": "updateTeam", "actorLogin": owner_login, "targetType": "team" },
-            { "action": "createTeam", "actorLogin": owner_login, "targetType": "team" },
+            { "action": "UPDATE_TEAM", "actorLogin": owner_login, "targetType": "TEAM" },
+            { "action": "CREATE_TEAM", "actorLogin": owner_login, "targetType": "TEAM" },
             // The owner's first sign-in with its one-time password, and the password change.
-            { "action": "changePassword", "actorLogin": owner_login, "targetType": "manager" },
-            { "action": "login", "actorLogin": owner_login, "targetType": "manager" },
-            { "action": "createAccount", "actorLogin": "operator", "targetType": "account" },
+            { "action": "CHANGE_PASSWORD", "actorLogin": owner_login, "targetType": "MANAGER" },
+            { "action": "LOGIN", "actorLogin": owner_login, "targetType": "MANAGER" },
+            { "action": "CREATE_ACCOUNT", "actorLogin": "operator", "targetType": "ACCOUNT" },
         ])
     );
     let filtered = owner
         .gql(
-            "query($t: ID!) { auditEvents(action: \"updateTeam\", targetId: $t) { nodes { before after } } }",
+            "query($t: ID!) { auditEvents(action: UPDATE_TEAM, targetId: $t) { nodes { before after } } }",
             json!({ "t": team }),
         )
         .await;
@@ -683,7 +683,7 @@ async fn nested_team_fields_and_effective_rights_cost_the_same_for_few_or_many()
     owner
         .gql(
             "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
-            json!({ "id": lead.id.to_string(), "t": subteams }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, lead.id), "t": subteams }),
         )
         .await;
     for i in 0..20 {

@@ -95,7 +95,7 @@ async fn paging_arguments_out_of_range_are_refused_by_name() {
     let app = TestApp::new().await;
     let (_, owner) = app.company_owner().await;
     for (vars, named) in [
-        (json!({ "f": 0 }), "first"),
+        (json!({ "f": -1 }), "first"),
         (json!({ "f": 101 }), "first"),
         (json!({ "l": 101 }), "last"),
         (json!({ "l": -1 }), "last"),

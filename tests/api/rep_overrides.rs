@@ -104,13 +104,13 @@ async fn a_team_default_cascade_turns_a_reps_override_off_for_good() {
     let data = ok(
         &app,
         &token,
-        "query($r: ID!) { auditEvents(targetId: $r, action: \"updateTeamRepDefaults\") { nodes { targetType before after } } }",
+        "query($r: ID!) { auditEvents(targetId: $r, action: UPDATE_TEAM_REP_DEFAULTS) { nodes { targetType before after } } }",
         json!({ "r": rep }),
     )
     .await;
     assert_eq!(
         data["auditEvents"]["nodes"],
-        json!([{ "targetType": "rep", "before": { "reports": true }, "after": { "reports": false } }])
+        json!([{ "targetType": "REP", "before": { "reports": true }, "after": { "reports": false } }])
     );
 }
 
@@ -149,7 +149,7 @@ async fn the_cascade_reaches_every_rep_of_a_large_team() {
     let app = TestApp::new().await;
     let (created, token) = app.signed_in_owner(PASSWORD).await;
     let team = team_with_access(&app, &token, "Large", true).await;
-    let team_id: uuid::Uuid = team.parse().unwrap();
+    let team_id = crate::harness::uuid_of_gid(&team);
     // Reps with `reports: true` overrides, inserted directly: more than one statement's worth
     // of bound parameters on either database once each is audited.
     let reports = 1i64 << 2;

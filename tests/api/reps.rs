@@ -124,7 +124,7 @@ async fn a_team_manager_provisions_reps_only_with_its_effective_rights() {
         )
         .await;
     let as_lead = app.sign_in(&lead, "Team-Lead-2026").await;
-    let id = lead.id.to_string();
+    let id = crate::harness::gid(crate::harness::IdKind::Manager, lead.id);
     owner
         .gql(
             "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
@@ -223,7 +223,7 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
         .gql(CREATE, json!({ "t": support, "l": "rita" }))
         .await;
     let rep = data(&body, "createRep")["id"].clone();
-    let features = "mutation($r: ID!, $p: RepFeatureSetPatch!) { updateRepFeatures(id: $r, input: $p) {
+    let features = "mutation($r: ID!, $p: RepFeatureOverridesPatch!) { updateRepFeatures(id: $r, input: $p) {
         features { managementCenterAccess reports multiSession } featureOverrides { managementCenterAccess reports multiSession } } }";
 
     let violation = owner
@@ -273,7 +273,7 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
         )
         .await;
     let as_lead = app.sign_in(&lead, "Team-Lead-2026").await;
-    let id = lead.id.to_string();
+    let id = crate::harness::gid(crate::harness::IdKind::Manager, lead.id);
     owner
         .gql(
             "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",

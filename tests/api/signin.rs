@@ -62,7 +62,7 @@ async fn first_sign_in_of_a_new_owner_is_restricted_until_the_password_changes()
         .post_graphql_as(
             &restricted,
             "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { forcePasswordChange: false }) { id } }",
-            json!({ "id": created.owner.id.to_string() }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, created.owner.id) }),
         )
         .await;
     assert_eq!(error_code(&settings), Some("PASSWORD_CHANGE_REQUIRED"));
@@ -102,7 +102,10 @@ async fn first_sign_in_of_a_new_owner_is_restricted_until_the_password_changes()
         .await;
     assert_eq!(
         account["data"]["account"]["id"],
-        json!(created.account.id.to_string())
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Account,
+            created.account.id
+        ))
     );
     assert_eq!(
         account["data"]["me"]["loginSettings"]["forcePasswordChange"],
@@ -425,7 +428,7 @@ async fn no_reset_mail_when_user_initiated_reset_is_off() {
         .post_graphql_as(
             &token,
             "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { userInitiatedPasswordReset: false }) { loginSettings { userInitiatedPasswordReset } } }",
-            json!({ "id": created.owner.id.to_string() }),
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, created.owner.id) }),
         )
         .await;
     assert_eq!(
@@ -452,7 +455,7 @@ async fn validation_prompt_restricts_until_the_mailed_code_is_entered_once() {
     app.post_graphql_as(
         &token,
         "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { forceValidationPrompt: true }) { id } }",
-        json!({ "id": created.owner.id.to_string() }),
+        json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, created.owner.id) }),
     )
     .await;
     let signed = app.login(&created.owner.login, NEW_PASSWORD).await;
@@ -525,7 +528,7 @@ async fn login_settings_belong_to_company_managers_of_the_same_account() {
     let as_api = app.sign_in(&api, "Robot-Pass-22").await;
     let update = "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { forceValidationPrompt: true }) {
         id loginSettings { forcePasswordChange userInitiatedPasswordReset forceValidationPrompt } } }";
-    let vars = json!({ "id": team.id.to_string() });
+    let vars = json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, team.id) });
     for (who, caller, code) in [
         ("team manager", Some(&as_team), "FORBIDDEN"),
         ("API manager", Some(&as_api), "FORBIDDEN"),
@@ -543,11 +546,23 @@ async fn login_settings_belong_to_company_managers_of_the_same_account() {
         assert_eq!(error_code(&body), Some(code), "{who}: {body}");
     }
     let missing = owner
-        .gql(update, json!({ "id": uuid::Uuid::now_v7().to_string() }))
+        .gql(
+            update,
+            json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, uuid::Uuid::now_v7()) }),
+        )
         .await;
     assert_eq!(error_code(&missing), Some("NOT_FOUND"));
-    let malformed = owner.gql(update, json!({ "id": "not-an-id" })).await;
-    assert_eq!(error_code(&malformed), Some("BAD_USER_INPUT"));
+    // A malformed id, or the id of something else, names no manager: the same answer.
+    for wrong in [
+        json!("not-an-id"),
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Team,
+            created.account.id
+        )),
+    ] {
+        let body = owner.gql(update, json!({ "id": wrong })).await;
+        assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+    }
 
     let body = owner.gql(update, vars).await;
     assert_eq!(
@@ -763,7 +778,7 @@ async fn an_email_validation_session_cannot_change_the_password() {
     app.post_graphql_as(
         &token,
         "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { forceValidationPrompt: true }) { id } }",
-        json!({ "id": created.owner.id.to_string() }),
+        json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, created.owner.id) }),
     )
     .await;
     let signed = app.login(&created.owner.login, NEW_PASSWORD).await;

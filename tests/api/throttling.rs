@@ -31,7 +31,7 @@ async fn ipv4_mapped_clients_are_throttled_and_audited_as_their_own_ipv4_address
     let (_, events) = app
         .post_graphql_as(
             token,
-            "{ auditEvents(action: \"login\", first: 1) { nodes { clientAddress } } }",
+            "{ auditEvents(action: LOGIN, first: 1) { nodes { clientAddress } } }",
             json!({}),
         )
         .await;

@@ -1,5 +1,6 @@
 //! `login`: a verified password opens a session.
 
+use crate::service::audit::Action;
 use entity::session::Restriction;
 use serde_json::json;
 
@@ -18,7 +19,7 @@ pub async fn login(
     let now = state.clock.now();
     let txn = crate::db::begin_write(&state.db).await?;
     let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
-    let mut entry = audit_entry(&signed_in.manager, "login", client);
+    let mut entry = audit_entry(&signed_in.manager, Action::Login, client);
     entry.after = Some(json!({ "restriction": restriction_name(signed_in.restriction) }));
     audit::record(&txn, now, entry).await?;
     txn.commit().await?;

@@ -1,6 +1,7 @@
 //! `logout`: ends the caller's own session.
 
 use super::revoke_session;
+use crate::service::audit::{Action, TargetType};
 
 use crate::{
     auth::ClientInfo,
@@ -33,8 +34,8 @@ pub async fn logout(
         AuditEntry {
             account_id: actor.account_id,
             actor: AuditActor::of(actor),
-            action: "logout",
-            target_type: "manager",
+            action: Action::Logout,
+            target_type: TargetType::Manager,
             target_id: Some(actor.manager_id),
             before: None,
             after: None,

@@ -3,6 +3,7 @@
 //! `validateEmail`), and the primitives the OAuth sign-in page reuses: [`verify`] a password,
 //! [`open`] a session, [`one_time`] tokens, prefixed random [`secrets`] and their hashes.
 
+use crate::service::audit::{Action, TargetType};
 use chrono::{DateTime, Utc};
 use entity::{manager, session::Restriction};
 use sea_orm::EntityTrait;
@@ -85,7 +86,7 @@ async fn load_manager(state: &AppState, id: Uuid) -> Result<manager::Model, AppE
 /// An entry about `manager` by the manager itself (signed in, or signing in successfully).
 fn audit_entry<'a>(
     manager: &'a manager::Model,
-    action: &'static str,
+    action: Action,
     client: &ClientInfo,
 ) -> AuditEntry<'a> {
     AuditEntry {
@@ -101,14 +102,14 @@ fn audit_entry<'a>(
 /// not proof that the manager did it.
 fn anonymous_entry<'a>(
     manager: &manager::Model,
-    action: &'static str,
+    action: Action,
     client: &ClientInfo,
 ) -> AuditEntry<'a> {
     AuditEntry {
         account_id: manager.account_id,
         actor: AuditActor::Anonymous,
         action,
-        target_type: "manager",
+        target_type: TargetType::Manager,
         target_id: Some(manager.id),
         before: None,
         after: None,

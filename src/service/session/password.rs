@@ -1,5 +1,6 @@
 //! `changePassword`: the signed-in manager replaces its password and gets a fresh session.
 
+use crate::service::audit::Action;
 use entity::{manager, one_time_token::Purpose, session::Restriction};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use serde_json::json;
@@ -42,7 +43,7 @@ pub async fn change_password(
         audit::record(
             &state.db,
             now,
-            audit_entry(&manager, "changePasswordFailed", client),
+            audit_entry(&manager, Action::ChangePasswordFailed, client),
         )
         .await?;
         return Err(AppError::bad_input("current password is incorrect"));
@@ -66,7 +67,7 @@ pub async fn change_password(
     // A reset token mailed before the change must not undo it.
     spend_unused_tokens(&txn, manager.id, Purpose::PasswordReset, now).await?;
     let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
-    let mut entry = audit_entry(&signed_in.manager, "changePassword", client);
+    let mut entry = audit_entry(&signed_in.manager, Action::ChangePassword, client);
     entry.before = Some(json!({ "forcePasswordChange": before }));
     entry.after = Some(json!({ "forcePasswordChange": false }));
     audit::record(&txn, now, entry).await?;

@@ -1,5 +1,6 @@
 //! `requestPasswordReset` mails a one-time reset token; `resetPassword` spends it.
 
+use crate::service::audit::Action;
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     manager,
@@ -99,7 +100,7 @@ async fn send_reset_mail(
     audit::record(
         &txn,
         now,
-        anonymous_entry(&manager, "requestPasswordReset", client),
+        anonymous_entry(&manager, Action::RequestPasswordReset, client),
     )
     .await?;
     txn.commit().await?;
@@ -165,7 +166,7 @@ pub async fn reset_password(
     audit::record(
         &txn,
         now,
-        anonymous_entry(&manager, "resetPassword", client),
+        anonymous_entry(&manager, Action::ResetPassword, client),
     )
     .await?;
     txn.commit().await?;

@@ -1,5 +1,6 @@
 //! `validateEmail`: a mailed code validates the manager's e-mail address.
 
+use crate::service::audit::Action;
 use entity::{
     manager,
     one_time_token::{self, Purpose},
@@ -58,7 +59,7 @@ pub async fn validate_email(
         revoke_session(&txn, session_id, now).await?;
     }
     let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
-    let mut entry = audit_entry(&signed_in.manager, "validateEmail", client);
+    let mut entry = audit_entry(&signed_in.manager, Action::ValidateEmail, client);
     entry.after = Some(json!({ "emailValidated": true }));
     audit::record(&txn, now, entry).await?;
     txn.commit().await?;

@@ -1,5 +1,6 @@
 //! The throttled, audited password check behind every sign-in.
 
+use crate::service::audit::Action;
 use entity::manager;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -45,7 +46,7 @@ pub async fn verify_password(
                 // for would tell them apart by timing.
                 let (db, client) = (state.db.clone(), client.clone());
                 tokio::spawn(async move {
-                    let entry = anonymous_entry(&known, "loginFailed", &client);
+                    let entry = anonymous_entry(&known, Action::LoginFailed, &client);
                     if let Err(err) = audit::record(&db, now, entry).await {
                         tracing::error!(error = %err, "could not audit a failed sign-in");
                     }

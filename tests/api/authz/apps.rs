@@ -204,7 +204,7 @@ async fn the_api_manager_sees_one_authorization_per_app_with_its_scopes() {
                 .map(|s| (*s).to_owned())
                 .collect();
             scopes.sort();
-            (app.to_string(), scopes)
+            (crate::harness::gid_of(*app), scopes)
         })
         .collect();
     want.sort();
@@ -272,7 +272,12 @@ async fn app_tokens_are_refused_logout_change_password_and_validate_email() {
             }
         }
         let body = f.send(caller, "{ me { id } }", json!({})).await;
-        if body["data"]["me"]["id"] != json!(f.id(Caller::Api).to_string()) {
+        if body["data"]["me"]["id"]
+            != json!(crate::harness::gid(
+                crate::harness::IdKind::Manager,
+                f.id(Caller::Api)
+            ))
+        {
             failures.push(format!("{caller:?} afterwards: {body}"));
         }
     }

@@ -30,9 +30,9 @@ async fn login_with_another_accounts_token_shows_only_what_the_signed_in_manager
     // T has sub-teams TA (assigned) and TS (not); T's managers are the two team managers on T
     // and the bystander; the token's manager would see them all.
     let mut want = vec![
-        json!({ "id": f.t.to_string(), "subteams": [{ "id": ta.to_string() }],
+        json!({ "id": crate::harness::gid_of(f.t), "subteams": [{ "id": crate::harness::gid_of(ta) }],
                 "managers": me, "reps": { "nodes": [{ "login": "rep.t", "email": "rep.t@example.com" }] } }),
-        json!({ "id": ta.to_string(), "subteams": [],
+        json!({ "id": crate::harness::gid_of(ta), "subteams": [],
                 "managers": me, "reps": { "nodes": [{ "login": "rep.ta", "email": "rep.ta@example.com" }] } }),
     ];
     want.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
@@ -125,7 +125,7 @@ async fn a_restricted_login_answer_gives_nothing_past_the_manager_whatever_the_t
             );
             let text = body.to_string();
             for secret in [
-                f.t.to_string(),
+                crate::harness::gid_of(f.t),
                 "rep.t".to_owned(),
                 "tm.bystander".to_owned(),
             ] {
@@ -161,7 +161,7 @@ async fn a_restricted_session_reads_only_the_scalars_of_me() {
             .post_graphql_as(&token, "{ me { id login email kind } }", json!({}))
             .await;
         assert!(me["errors"].is_null(), "{me}");
-        assert_eq!(me["data"]["me"]["id"], json!(id.to_string()));
+        assert_eq!(me["data"]["me"]["id"], json!(crate::harness::gid_of(id)));
         for (beyond, vars) in [
             ("{ me { id teams { id } } }", json!({})),
             ("{ me { id portals { id } } }", json!({})),
@@ -216,8 +216,8 @@ async fn the_change_password_answer_shows_the_manager_as_its_new_session_reaches
     teams.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
     let me = json!([{ "login": login }]);
     let mut want = vec![
-        json!({ "id": f.t.to_string(), "subteams": [{ "id": ta.to_string() }], "managers": me }),
-        json!({ "id": ta.to_string(), "subteams": [], "managers": me }),
+        json!({ "id": crate::harness::gid_of(f.t), "subteams": [{ "id": crate::harness::gid_of(ta) }], "managers": me }),
+        json!({ "id": crate::harness::gid_of(ta), "subteams": [], "managers": me }),
     ];
     want.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
     assert_eq!(teams, want, "{changed}");
@@ -270,8 +270,8 @@ async fn the_validate_email_answer_shows_the_manager_as_its_new_session_reaches(
     teams.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
     let me = json!([{ "login": login }]);
     let mut want = vec![
-        json!({ "id": f.t.to_string(), "subteams": [{ "id": ta.to_string() }], "managers": me }),
-        json!({ "id": ta.to_string(), "subteams": [], "managers": me }),
+        json!({ "id": crate::harness::gid_of(f.t), "subteams": [{ "id": crate::harness::gid_of(ta) }], "managers": me }),
+        json!({ "id": crate::harness::gid_of(ta), "subteams": [], "managers": me }),
     ];
     want.sort_by_key(|t| t["id"].as_str().unwrap_or_default().to_owned());
     assert_eq!(teams, want, "{validated}");
@@ -413,7 +413,7 @@ async fn a_team_manager_changing_a_reps_portals_keeps_the_portals_it_cannot_see(
         .filter_map(|p| p["id"].as_str().map(str::to_owned))
         .collect();
     portals.sort();
-    let mut want = vec![p1.to_string(), px.to_string()];
+    let mut want = vec![crate::harness::gid_of(p1), crate::harness::gid_of(px)];
     want.sort();
     assert_eq!(
         portals, want,

@@ -183,7 +183,7 @@ impl Model {
     /// non-null field, it drops the field).
     fn view(&self, v: Viewer, ty: Ty, id: Uuid, depth: u8, out: &mut Refusals) -> Value {
         let mut object = serde_json::Map::new();
-        object.insert("id".into(), json!(id.to_string()));
+        object.insert("id".into(), json!(crate::harness::gid_of(id)));
         if depth == 0 {
             return Value::Object(object);
         }
@@ -669,10 +669,10 @@ pub(super) async fn nested_world_with(
         (f.bystander, "tm.bystander"),
     ]
     .into_iter()
-    .map(|(id, label)| (id.to_string(), label.to_owned()))
+    .map(|(id, label)| (crate::harness::gid_of(id), label.to_owned()))
     .collect();
     for caller in CALLERS.into_iter().skip(1) {
-        labels.push((f.id(caller).to_string(), format!("{caller:?}")));
+        labels.push((crate::harness::gid_of(f.id(caller)), format!("{caller:?}")));
     }
     NestedWorld {
         fixture: f,
@@ -886,19 +886,19 @@ impl NestedWorld {
                 .one(db)
                 .await
                 .unwrap()
-                .map(|r| r.id),
+                .map(|r| crate::harness::met(crate::harness::IdKind::Rep, r.id)),
             Ty::Team => entity::team::Entity::find()
                 .filter(entity::team::Column::Name.eq(unique))
                 .one(db)
                 .await
                 .unwrap()
-                .map(|t| t.id),
+                .map(|t| crate::harness::met(crate::harness::IdKind::Team, t.id)),
             Ty::Portal => entity::portal::Entity::find()
                 .filter(entity::portal::Column::Name.eq(unique))
                 .one(db)
                 .await
                 .unwrap()
-                .map(|p| p.id),
+                .map(|p| crate::harness::met(crate::harness::IdKind::Portal, p.id)),
             Ty::Manager => None,
         }
     }

@@ -65,8 +65,10 @@ pub(super) async fn setup(who: &User, query: &str, variables: Value) -> Value {
     body["data"].clone()
 }
 
+/// The storage id of an id the API answered (a global id) or the world holds (a uuid).
 pub(super) fn uuid_of(id: &Value) -> Uuid {
-    Uuid::parse_str(id.as_str().unwrap_or_default()).unwrap_or_else(|_| panic!("not an id: {id}"))
+    let text = id.as_str().unwrap_or_default();
+    Uuid::try_parse(text).unwrap_or_else(|_| crate::harness::uuid_of_gid(text))
 }
 
 pub(super) async fn create_team(who: &User, name: &str, parent: Option<Uuid>) -> Uuid {
@@ -121,6 +123,7 @@ pub(super) async fn seed_rep(
     logins::claim(&app.state.db, login, logins::Owner::Rep, model.id)
         .await
         .expect("claim rep login");
+    crate::harness::gid(crate::harness::IdKind::Rep, model.id);
     model.id
 }
 
@@ -370,6 +373,7 @@ impl Fixture {
         logins::claim(&self.app.state.db, login, logins::Owner::Manager, model.id)
             .await
             .expect("claim manager login");
+        crate::harness::gid(crate::harness::IdKind::Manager, model.id);
         model.id
     }
 
@@ -464,7 +468,10 @@ impl Fixture {
             return Err(format!("expected {expected:?}, got {body}"));
         }
         if let (Outcome::Data, Some(scope)) = (expected, row.scope) {
-            let mut want: Vec<String> = scope(self, caller).iter().map(Uuid::to_string).collect();
+            let mut want: Vec<String> = scope(self, caller)
+                .iter()
+                .map(|id| crate::harness::gid_of(*id))
+                .collect();
             want.sort();
             let mut got: Vec<String> = field["nodes"]
                 .as_array()

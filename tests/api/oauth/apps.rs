@@ -91,7 +91,7 @@ async fn registering_an_app_shows_the_secret_once_and_keeps_only_its_hash() {
         .await;
     assert!(!listing.to_string().contains(&secret));
     let log = whole_audit_log(&world).await;
-    assert!(log.contains("registerDeveloperApp"), "{log}");
+    assert!(log.contains("REGISTER_DEVELOPER_APP"), "{log}");
     assert!(!log.contains(&secret), "{log}");
     let rows = entity::developer_app::Entity::find()
         .all(&world.app.state.db)
@@ -158,7 +158,7 @@ async fn rotating_the_secret_stops_the_old_one_at_once() {
     );
 
     let log = whole_audit_log(&world).await;
-    assert!(log.contains("rotateDeveloperAppSecret"));
+    assert!(log.contains("ROTATE_DEVELOPER_APP_SECRET"), "{log}");
     assert!(!log.contains(&new) && !log.contains(&old));
 
     let public = public_app(&world, &["reps:read"]).await;
@@ -424,12 +424,21 @@ async fn authorized_applications_show_last_use_and_the_api_manager_revokes_its_o
     .await;
     assert_eq!(
         data["revokeApiManagerApplications"]["id"],
-        json!(world.api.id.to_string())
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Manager,
+            world.api.id
+        ))
     );
     assert_refused(&world.app, &again.access, "revoked by the API manager").await;
     assert_works(&world, &kept.access, "the other app stays authorized").await;
     let events = audit(&world, "revokeApiManagerApplications").await;
-    assert_eq!(events[0]["actorId"], json!(world.api.id.to_string()));
+    assert_eq!(
+        events[0]["actorId"],
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Manager,
+            world.api.id
+        ))
+    );
 
     // An app token cannot list them; another account's company manager cannot revoke them.
     let (_, body) = gql(&world.app, &kept.access, mine, json!({})).await;

@@ -245,7 +245,10 @@ pub async fn assert_works(world: &World, token: &str, what: &str) {
     assert_eq!(status, 200, "{what}: {body}");
     assert_eq!(
         body["data"]["me"]["id"],
-        json!(world.api.id.to_string()),
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Manager,
+            world.api.id
+        )),
         "{what}: {body}"
     );
 }

@@ -120,7 +120,7 @@ async fn third_party_app_runs_the_whole_flow_until_the_company_manager_revokes_i
     assert_eq!(status, 200, "{me}");
     assert_eq!(
         me["data"]["me"],
-        json!({ "id": world.api.id.to_string(), "login": world.api.login })
+        json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, world.api.id), "login": world.api.login })
     );
     let (_, read) = gql(
         &world.app,
@@ -190,7 +190,13 @@ async fn third_party_app_runs_the_whole_flow_until_the_company_manager_revokes_i
     assert_eq!(audit(&world, "authorizeApplication").await.len(), 1);
     let revoked = audit(&world, "revokeApiManagerApplications").await;
     assert_eq!(revoked.len(), 1);
-    assert_eq!(revoked[0]["actorId"], json!(world.owner.id().to_string()));
+    assert_eq!(
+        revoked[0]["actorId"],
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Manager,
+            world.owner.id()
+        ))
+    );
 }
 
 #[tokio::test]
@@ -498,7 +504,9 @@ async fn access_tokens_are_eddsa_jwts_a_resource_server_verifies_with_the_jwks_a
     assert_eq!(claims["client_id"], json!(dev.client_id));
     assert_eq!(claims["scope"], json!("reps:read"));
     let authorization = &authorizations(&world.owner, world.api.id).await[0];
-    assert_eq!(claims["authz"], authorization["id"]);
+    // JWT claims carry storage ids; the API's global id decodes to the same row.
+    let authz = crate::harness::uuid_of_gid(authorization["id"].as_str().unwrap());
+    assert_eq!(claims["authz"], json!(authz.to_string()));
     for claim in ["fam", "jti", "iat", "nbf", "exp"] {
         assert!(!claims[claim].is_null(), "{claim} in {claims}");
     }

@@ -398,7 +398,7 @@ async fn a_restricted_api_manager_is_told_what_to_do_and_gets_no_code() {
     let first_password = "First-Pass-2026!";
     ok(
         &world.owner,
-        "mutation($i: NewManagerInput!) { createApiManager(input: $i) { id } }",
+        "mutation($i: CreateManagerInput!) { createApiManager(input: $i) { id } }",
         json!({ "i": { "login": login, "name": "New API", "email": format!("{login}@example.com"), "password": first_password } }),
     )
     .await;

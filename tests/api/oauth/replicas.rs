@@ -16,7 +16,13 @@ async fn a_revocation_on_one_server_is_refused_by_the_other_on_its_next_request(
     // Tokens issued by A work on B, and B refreshes them.
     let (status, me) = b.gql(&first.access, ME, json!({})).await;
     assert_eq!(status, 200, "{me}");
-    assert_eq!(me["data"]["me"]["id"], json!(world.api.id.to_string()));
+    assert_eq!(
+        me["data"]["me"]["id"],
+        json!(crate::harness::gid(
+            crate::harness::IdKind::Manager,
+            world.api.id
+        ))
+    );
     let second = Tokens::from_reply(&refresh(&b, &dev, &first.refresh).await);
     assert_works(&world, &second.access, "B's token on A").await;
 

@@ -370,8 +370,8 @@ async fn app_tokens_never_reach_administration_developer_apps_or_the_audit_log()
     let world = world().await;
     let dev = confidential_app(&world, &ALL).await;
     let token = tokens(&world, &dev, &ALL.join(" ")).await.access;
-    let api = world.api.id.to_string();
-    let owner = world.owner.id().to_string();
+    let api = crate::harness::gid(crate::harness::IdKind::Manager, world.api.id);
+    let owner = crate::harness::gid(crate::harness::IdKind::Manager, world.owner.id());
     let new_manager = json!({ "i": { "login": "made-by-app", "name": "Made By App", "email": "made@example.com", "password": "Made-By-App-1" } });
     let cases: Vec<(&str, Value)> = vec![
         ("{ developerApps(first: 5) { nodes { id } } }", json!({})),
@@ -403,11 +403,11 @@ async fn app_tokens_never_reach_administration_developer_apps_or_the_audit_log()
         ),
         (REVOKE_APPS, json!({ "m": api, "apps": [dev.id] })),
         (
-            "mutation($i: NewManagerInput!) { createTeamManager(input: $i) { id } }",
+            "mutation($i: CreateManagerInput!) { createTeamManager(input: $i) { id } }",
             new_manager.clone(),
         ),
         (
-            "mutation($i: NewManagerInput!) { createApiManager(input: $i) { id } }",
+            "mutation($i: CreateManagerInput!) { createApiManager(input: $i) { id } }",
             new_manager,
         ),
         (

@@ -223,9 +223,9 @@ pub const REVOKE_APPS: &str = "mutation($m: ID!, $apps: [ID!]!) {
 pub async fn audit(world: &World, action: &str) -> Vec<Value> {
     let data = ok(
         &world.owner,
-        "query($a: String!) { auditEvents(action: $a, first: 50) {
+        "query($a: AuditAction!) { auditEvents(action: $a, first: 50) {
             nodes { action actorId actorLogin targetType targetId before after } } }",
-        json!({ "a": action }),
+        json!({ "a": crate::harness::enum_value(action) }),
     )
     .await;
     data["auditEvents"]["nodes"]
@@ -275,7 +275,7 @@ impl Replica {
         let response = reqwest::Client::new()
             .post(self.url("/graphql"))
             .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
+            .json(&json!({ "query": query, "variables": crate::harness::client_variables(variables) }))
             .send()
             .await
             .expect("request");
