@@ -103,6 +103,8 @@ impl Team {
         #[graphql(desc = "The last n rows (0 to 100), before `before`.")] last: Option<i32>,
         #[graphql(desc = "A cursor: read back from that row.")] before: Option<String>,
     ) -> async_graphql::Result<RepConnection> {
+        // The scope first: a token that may not read reps learns nothing from its arguments.
+        self.1.require(ApiScope::RepsRead)?;
         let page = PageArgs::relay(first, after.as_deref(), last, before.as_deref()).gql()?;
         let found = self
             .1
