@@ -309,6 +309,7 @@
     var submit = useSubmit(function () {
       var pasted = token[0].trim().replace(/^bearer\s+/i, '');
       return request('query WhoAmI { me { login kind } }', {}, pasted).then(function (data) {
+        currentPassword = null;
         auth.set({
           token: pasted,
           kind: 'app',
@@ -427,6 +428,7 @@
   function SignOut(props) {
     var state = props.state;
     var submit = useSubmit(function () {
+      currentPassword = null;
       if (state.kind !== 'session') {
         auth.set(SIGNED_OUT);
         return;
@@ -657,7 +659,7 @@
         }
       },
       function (error) {
-        var refused = error.errors.some(function (e) {
+        var refused = (error.errors || []).some(function (e) {
           return e.code === 'UNAUTHENTICATED';
         });
         if (refused && auth.state.token === checked) {
