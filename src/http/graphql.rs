@@ -1,4 +1,4 @@
-//! `POST /graphql`, `GET /graphql` (queries only) and the GraphiQL page.
+//! `POST /graphql`, `GET /graphql` (queries only) and the SDL.
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -7,7 +7,6 @@ use actix_web::{
 };
 use async_graphql::{
     BatchRequest, BatchResponse, Request,
-    http::GraphiQLSource,
     parser::{parse_query, types::OperationType},
 };
 use futures_util::StreamExt;
@@ -337,17 +336,6 @@ fn is_mutation(query: &str, operation_name: Option<&str>) -> bool {
         };
         selected && op.node.ty == OperationType::Mutation
     })
-}
-
-pub async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("admin-center GraphiQL")
-                .finish(),
-        )
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The HTTP surface: GraphQL (POST and GET), GraphiQL, health and readiness, request logs.
 
+mod graphiql;
 mod graphql;
 mod health;
 mod request_log;
@@ -63,7 +64,7 @@ pub fn configure(state: AppState, schema: AppSchema) -> impl Fn(&mut web::Servic
                     .route(web::get().to(graphql::get)),
             )
             .route("/graphql/schema.graphql", web::get().to(graphql::sdl))
-            .route("/graphiql", web::get().to(graphql::graphiql))
+            .configure(graphiql::routes)
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .configure(|cfg| crate::oauth::routes(cfg, &|| cors(&state.config.cors_origins)));

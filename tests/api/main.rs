@@ -15,6 +15,7 @@ mod authz;
 mod cli;
 mod concurrency;
 mod cors;
+mod graphiql;
 mod graphql_http;
 mod health;
 mod input;
