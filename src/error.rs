@@ -19,10 +19,14 @@ pub enum ErrorCode {
     EmailValidationRequired,
     RateLimited,
     Internal,
+    /// The GraphQL document does not parse. Raised by the GraphQL layer, never by a service.
+    GraphqlParseFailed,
+    /// The document does not fit the schema, or it is past a limit. GraphQL layer only.
+    GraphqlValidationFailed,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -33,6 +37,8 @@ impl ErrorCode {
         ErrorCode::EmailValidationRequired,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
+        ErrorCode::GraphqlParseFailed,
+        ErrorCode::GraphqlValidationFailed,
     ];
 
     /// The wire name. These strings are public API: never change one.
@@ -48,6 +54,8 @@ impl ErrorCode {
             ErrorCode::EmailValidationRequired => "EMAIL_VALIDATION_REQUIRED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
         }
     }
 }
@@ -197,8 +205,9 @@ pub type AppResult<T> = Result<T, AppError>;
 mod tests {
     use super::*;
 
-    fn sample(code: ErrorCode) -> AppError {
-        match code {
+    /// An error of each code the service layer raises; `None` for the GraphQL layer's own.
+    fn sample(code: ErrorCode) -> Option<AppError> {
+        Some(match code {
             ErrorCode::Unauthenticated => AppError::Unauthenticated,
             ErrorCode::Forbidden => AppError::Forbidden,
             ErrorCode::NotFound => AppError::NotFound("team"),
@@ -213,13 +222,15 @@ mod tests {
                 retry_after_secs: 30,
             },
             ErrorCode::Internal => AppError::internal(std::io::Error::other("disk on fire")),
-        }
+            ErrorCode::GraphqlParseFailed | ErrorCode::GraphqlValidationFailed => return None,
+        })
     }
 
     #[test]
     fn every_variant_carries_its_code_in_extensions() {
         for code in ErrorCode::ALL {
-            let err = sample(code).extend();
+            let Some(err) = sample(code) else { continue };
+            let err = err.extend();
             let ext = err.extensions.as_ref().map(|e| e.get("code").cloned());
             assert_eq!(
                 ext,
@@ -239,7 +250,7 @@ mod tests {
 
     #[test]
     fn internal_error_hides_its_cause() {
-        let err = sample(ErrorCode::Internal).extend();
+        let err = AppError::internal(std::io::Error::other("disk on fire")).extend();
         assert_eq!(err.message, "internal error");
     }
 
@@ -258,7 +269,9 @@ mod tests {
                 "PASSWORD_CHANGE_REQUIRED",
                 "EMAIL_VALIDATION_REQUIRED",
                 "RATE_LIMITED",
-                "INTERNAL"
+                "INTERNAL",
+                "GRAPHQL_PARSE_FAILED",
+                "GRAPHQL_VALIDATION_FAILED"
             ]
         );
     }

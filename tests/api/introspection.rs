@@ -132,7 +132,15 @@ async fn deep_data_queries_and_exploding_introspection_still_meet_the_limits() {
 
 fn assert_refused_for_depth(body: &Value) {
     let message = body["errors"][0]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("nested too deep"), "{body}");
+    assert!(
+        message.starts_with("The query's depth is 1")
+            && message.ends_with("at most 12 is allowed."),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["measure"], "depth",
+        "{body}"
+    );
     assert!(body["data"].is_null(), "{body}");
 }
 
