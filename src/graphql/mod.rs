@@ -14,6 +14,7 @@ mod manager;
 mod portal;
 mod rep;
 mod scalars;
+mod sdl;
 mod session;
 mod team;
 
@@ -108,7 +109,7 @@ pub fn pick<'a>(
 
 /// The schema's SDL, with no database anywhere near.
 pub fn sdl() -> String {
-    builder(GraphqlLimits::default()).finish().sdl()
+    sdl::tidy(&builder(GraphqlLimits::default()).finish().sdl())
 }
 
 /// The caller of one HTTP request, shared by every operation of a batch. Each root field reads
