@@ -109,7 +109,7 @@ pub fn pick<'a>(
 
 /// The schema's SDL, with no database anywhere near.
 pub fn sdl() -> String {
-    sdl::tidy(&builder(GraphqlLimits::default()).finish().sdl())
+    sdl::export(&builder(GraphqlLimits::default()).finish())
 }
 
 /// The caller of one HTTP request, shared by every operation of a batch. Each root field reads

@@ -2,6 +2,14 @@
 //! graphql-js prints schemas) and one argument per line where a field's arguments take
 //! several lines.
 
+use async_graphql::SDLExportOptions;
+
+/// The SDL of `schema`. It names the specification of scalars that have one (`@specifiedBy`),
+/// as introspection does.
+pub(super) fn export(schema: &super::AppSchema) -> String {
+    tidy(&schema.sdl_with_options(SDLExportOptions::new().include_specified_by()))
+}
+
 /// async-graphql indents with tabs, and when one argument of a field has a description it
 /// lists the arguments on their own lines, but puts each argument without a description on
 /// the line before it, behind two tabs (`managers(\t\tkind: ManagerKind,`). Tabs appear
