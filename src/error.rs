@@ -19,10 +19,14 @@ pub enum ErrorCode {
     EmailValidationRequired,
     RateLimited,
     Internal,
+    /// The GraphQL document does not parse. Raised by the GraphQL layer, never by a service.
+    GraphqlParseFailed,
+    /// The document does not fit the schema, or it is past a limit. GraphQL layer only.
+    GraphqlValidationFailed,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -33,6 +37,8 @@ impl ErrorCode {
         ErrorCode::EmailValidationRequired,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
+        ErrorCode::GraphqlParseFailed,
+        ErrorCode::GraphqlValidationFailed,
     ];
 
     /// The wire name. These strings are public API: never change one.
@@ -48,6 +54,8 @@ impl ErrorCode {
             ErrorCode::EmailValidationRequired => "EMAIL_VALIDATION_REQUIRED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
+            ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
         }
     }
 }
@@ -76,9 +84,10 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{0}")]
     BadUserInput(String),
-    /// A patch turned a feature on while a feature it depends on ends up off.
-    #[error("these settings need a setting that is off: {}", .fields.join(", "))]
-    DependencyViolation { fields: Vec<String> },
+    /// A patch turned features on while features they depend on end up off: each refused
+    /// field with the settings it needs turned on, nearest first.
+    #[error("{}", dependency_message(.needs))]
+    DependencyViolation { needs: Vec<(String, Vec<String>)> },
     #[error("{0}")]
     Conflict(String),
     #[error("change your password to continue")]
@@ -90,6 +99,36 @@ pub enum AppError {
     /// The cause is logged where the error is turned into a response, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// "exportSessionReplay needs sessionReplay: turn sessionReplay on first, or in the same
+/// patch."
+fn dependency_message(needs: &[(String, Vec<String>)]) -> String {
+    fn and(names: &[&str]) -> String {
+        match names {
+            [] => String::new(),
+            [one] => (*one).to_owned(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+    let clauses: Vec<String> = needs
+        .iter()
+        .map(|(field, missing)| {
+            let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+            format!("{field} needs {}", and(&missing))
+        })
+        .collect();
+    let mut all: Vec<&str> = needs
+        .iter()
+        .flat_map(|(_, missing)| missing.iter().map(String::as_str))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    format!(
+        "{}: turn {} on first, or in the same patch.",
+        clauses.join("; "),
+        and(&all)
+    )
 }
 
 impl AppError {
@@ -167,9 +206,21 @@ impl ErrorExtensions for AppError {
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
             match self {
-                AppError::DependencyViolation { fields } | AppError::ForbiddenFields(fields) => {
-                    ext.set("fields", fields.clone())
+                AppError::DependencyViolation { needs } => {
+                    let fields: Vec<&str> = needs.iter().map(|(field, _)| field.as_str()).collect();
+                    ext.set("fields", fields);
+                    let needs: async_graphql::indexmap::IndexMap<async_graphql::Name, _> = needs
+                        .iter()
+                        .map(|(field, missing)| {
+                            (
+                                async_graphql::Name::new(field),
+                                async_graphql::Value::from(missing.clone()),
+                            )
+                        })
+                        .collect();
+                    ext.set("needs", async_graphql::Value::Object(needs));
                 }
+                AppError::ForbiddenFields(fields) => ext.set("fields", fields.clone()),
                 AppError::RateLimited { retry_after_secs } => {
                     ext.set("retryAfter", *retry_after_secs)
                 }
@@ -197,14 +248,15 @@ pub type AppResult<T> = Result<T, AppError>;
 mod tests {
     use super::*;
 
-    fn sample(code: ErrorCode) -> AppError {
-        match code {
+    /// An error of each code the service layer raises; `None` for the GraphQL layer's own.
+    fn sample(code: ErrorCode) -> Option<AppError> {
+        Some(match code {
             ErrorCode::Unauthenticated => AppError::Unauthenticated,
             ErrorCode::Forbidden => AppError::Forbidden,
             ErrorCode::NotFound => AppError::NotFound("team"),
             ErrorCode::BadUserInput => AppError::bad_input("name is empty"),
             ErrorCode::DependencyViolation => AppError::DependencyViolation {
-                fields: vec!["reports".into()],
+                needs: vec![("reports".into(), vec!["managementCenterAccess".into()])],
             },
             ErrorCode::Conflict => AppError::Conflict("login taken".into()),
             ErrorCode::PasswordChangeRequired => AppError::PasswordChangeRequired,
@@ -213,13 +265,15 @@ mod tests {
                 retry_after_secs: 30,
             },
             ErrorCode::Internal => AppError::internal(std::io::Error::other("disk on fire")),
-        }
+            ErrorCode::GraphqlParseFailed | ErrorCode::GraphqlValidationFailed => return None,
+        })
     }
 
     #[test]
     fn every_variant_carries_its_code_in_extensions() {
         for code in ErrorCode::ALL {
-            let err = sample(code).extend();
+            let Some(err) = sample(code) else { continue };
+            let err = err.extend();
             let ext = err.extensions.as_ref().map(|e| e.get("code").cloned());
             assert_eq!(
                 ext,
@@ -238,8 +292,34 @@ mod tests {
     }
 
     #[test]
+    fn a_dependency_violation_says_what_to_turn_on() {
+        let one = AppError::DependencyViolation {
+            needs: vec![("exportSessionReplay".into(), vec!["sessionReplay".into()])],
+        };
+        assert_eq!(
+            one.to_string(),
+            "exportSessionReplay needs sessionReplay: turn sessionReplay on first, or in the same patch."
+        );
+        let two = AppError::DependencyViolation {
+            needs: vec![
+                (
+                    "exportSessionReplay".into(),
+                    vec!["sessionReplay".into(), "managementCenterAccess".into()],
+                ),
+                ("reports".into(), vec!["managementCenterAccess".into()]),
+            ],
+        };
+        assert_eq!(
+            two.to_string(),
+            "exportSessionReplay needs sessionReplay and managementCenterAccess; reports needs \
+             managementCenterAccess: turn managementCenterAccess and sessionReplay on first, or \
+             in the same patch."
+        );
+    }
+
+    #[test]
     fn internal_error_hides_its_cause() {
-        let err = sample(ErrorCode::Internal).extend();
+        let err = AppError::internal(std::io::Error::other("disk on fire")).extend();
         assert_eq!(err.message, "internal error");
     }
 
@@ -258,7 +338,9 @@ mod tests {
                 "PASSWORD_CHANGE_REQUIRED",
                 "EMAIL_VALIDATION_REQUIRED",
                 "RATE_LIMITED",
-                "INTERNAL"
+                "INTERNAL",
+                "GRAPHQL_PARSE_FAILED",
+                "GRAPHQL_VALIDATION_FAILED"
             ]
         );
     }

@@ -6,6 +6,7 @@ mod account;
 mod audit;
 mod connection;
 mod developer_app;
+mod errors;
 mod features;
 mod introspection;
 mod loaders;
@@ -14,12 +15,12 @@ mod node;
 mod portal;
 mod rep;
 mod scalars;
+mod sdl;
 mod session;
 mod team;
 
 use async_graphql::{
     EmptySubscription, ErrorExtensions, MergedObject, Request, Response, Schema, SchemaBuilder,
-    ServerError,
 };
 
 pub use self::introspection::IntrospectionSchema;
@@ -30,7 +31,7 @@ pub use self::{
 use crate::{
     auth::{ClientInfo, Principal},
     config::GraphqlLimits,
-    error::{AppError, ErrorCode},
+    error::AppError,
     state::AppState,
 };
 
@@ -64,14 +65,15 @@ pub struct MutationRoot(
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 fn builder(limits: GraphqlLimits) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        EmptySubscription,
+    errors::limited(
+        Schema::build(
+            QueryRoot::default(),
+            MutationRoot::default(),
+            EmptySubscription,
+        ),
+        limits.max_depth,
+        limits.max_complexity,
     )
-    .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .limit_directives(16)
 }
 
 /// The schema as served: limits from the configuration, the state as data.
@@ -83,14 +85,15 @@ pub fn schema(state: AppState) -> AppSchema {
 /// schema in the shape of an introspection query (see [`introspection`]).
 pub fn introspection_schema(state: AppState) -> IntrospectionSchema {
     IntrospectionSchema(
-        Schema::build(
-            QueryRoot::default(),
-            MutationRoot::default(),
-            EmptySubscription,
+        errors::limited(
+            Schema::build(
+                QueryRoot::default(),
+                MutationRoot::default(),
+                EmptySubscription,
+            ),
+            introspection::MAX_DEPTH,
+            introspection::MAX_COMPLEXITY,
         )
-        .limit_depth(introspection::MAX_DEPTH)
-        .limit_complexity(introspection::MAX_COMPLEXITY)
-        .limit_directives(16)
         .data(state)
         .finish(),
     )
@@ -112,7 +115,7 @@ pub fn pick<'a>(
 
 /// The schema's SDL, with no database anywhere near.
 pub fn sdl() -> String {
-    builder(GraphqlLimits::default()).finish().sdl()
+    sdl::export(&builder(GraphqlLimits::default()).finish())
 }
 
 /// The caller of one HTTP request, shared by every operation of a batch. Each root field reads
@@ -222,55 +225,16 @@ impl Scope {
     }
 }
 
-/// Runs one request for `caller`, then gives every error a code: errors raised before
-/// execution (syntax, validation, limits, argument coercion) carry none of their own and are
-/// the client's to fix, so they become `BAD_USER_INPUT`.
+/// Runs one request for `caller`, then gives every error a code and takes request text out of
+/// the messages (see [`errors`]).
 pub async fn execute(
     schema: &AppSchema,
     request: Request,
     caller: &std::sync::Arc<RequestCaller>,
 ) -> Response {
     let mut response = schema.execute(request.data(caller.clone())).await;
-    for error in &mut response.errors {
-        ensure_code(error);
-    }
+    errors::shape(&mut response);
     response
-}
-
-/// Also takes request text out of async-graphql's own messages: a syntax error prints the
-/// document's line, an invalid enum value is quoted ("does not contain the value \"…\"") and
-/// a failed coercion shows what it found ("Expected input type \"…\", found …"); any of them
-/// may hold a secret sent in the wrong place (the password of a `login` typed inline). The
-/// message keeps what is wrong and where (`locations`), never the text.
-fn ensure_code(error: &mut ServerError) {
-    const ENUM_VALUE: &str = " does not contain the value ";
-    const FOUND: &str = ", found ";
-    const PARSER_NOTE: &str = "\n  = ";
-    if error.message.starts_with(" --> ") {
-        let reason = error
-            .message
-            .rfind(PARSER_NOTE)
-            .map_or("the document does not parse", |at| {
-                &error.message[at + PARSER_NOTE.len()..]
-            });
-        error.message = format!("syntax error: {reason}");
-    } else if let Some(at) = error.message.find(ENUM_VALUE) {
-        error.message = format!("{} does not contain that value", &error.message[..at]);
-    } else if let Some(at) = error
-        .message
-        .find("Expected input type ")
-        .and_then(|start| Some(start + error.message[start..].find(FOUND)?))
-    {
-        error.message = format!("{}.", &error.message[..at]);
-    }
-    let has_code = error
-        .extensions
-        .as_ref()
-        .is_some_and(|ext| ext.get("code").is_some());
-    if !has_code {
-        let ext = error.extensions.get_or_insert_with(Default::default);
-        ext.set("code", ErrorCode::BadUserInput.as_str());
-    }
 }
 
 /// The state, from schema data. Missing state is a wiring bug, reported as `INTERNAL`.

@@ -121,7 +121,7 @@ impl NodeQuery {
 
     /// The objects with these global ids (at most 100), in the same order; `null` for each one
     /// the caller cannot see.
-    #[graphql(complexity = "ids.len() * child_complexity")]
+    #[graphql(complexity = "ids.len().saturating_mul(child_complexity)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

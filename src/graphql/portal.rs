@@ -61,7 +61,7 @@ pub struct PortalQuery;
 impl PortalQuery {
     /// The account's portals (a team manager: the portals and sub-portals it is assigned to),
     /// by creation.
-    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
     async fn portals(
         &self,
         ctx: &Context<'_>,

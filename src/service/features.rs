@@ -176,25 +176,54 @@ impl<K: FeatureKind> FeatureSet<K> {
 
     /// Merges `patch` into `self` (SPEC 4.3): a patch that turns a parent off turns its
     /// dependents off too, transitively; a patch that turns a dependent on while its parent
-    /// ends up off is refused whole with `DEPENDENCY_VIOLATION` naming those fields.
+    /// ends up off is refused whole with `DEPENDENCY_VIOLATION` naming those fields and the
+    /// settings each one needs.
     pub fn apply(self, patch: &[(&'static str, bool)]) -> Result<Self, AppError> {
         let mut merged = self;
         for (name, on) in patch {
             merged = merged.with(name, *on);
         }
         let merged = merged.normalized();
-        let mut violations: Vec<String> = patch
+        let mut violations: Vec<&str> = patch
             .iter()
             .filter(|(name, on)| *on && !merged.get(name))
-            .map(|(name, _)| (*name).to_owned())
+            .map(|(name, _)| *name)
             .collect();
         if violations.is_empty() {
-            Ok(merged)
-        } else {
-            violations.sort();
-            violations.dedup();
-            Err(AppError::DependencyViolation { fields: violations })
+            return Ok(merged);
         }
+        violations.sort_unstable();
+        violations.dedup();
+        let needs = violations
+            .into_iter()
+            .map(|field| {
+                let missing = Self::missing(merged, patch, field);
+                (
+                    field.to_owned(),
+                    missing.into_iter().map(str::to_owned).collect(),
+                )
+            })
+            .collect();
+        Err(AppError::DependencyViolation { needs })
+    }
+
+    /// What `field` needs turned on, nearest first: the settings it depends on, transitively,
+    /// that end up off in `merged` and that `patch` does not turn on (one the patch turns on
+    /// is refused itself, and its own entry names what it needs).
+    fn missing(merged: Self, patch: &[(&'static str, bool)], field: &str) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        let mut pending = vec![field];
+        while let Some(current) = pending.pop() {
+            for (dependent, parent) in Self::rules() {
+                if dependent == current && !merged.get(parent) {
+                    if !patch.contains(&(parent, true)) && !missing.contains(&parent) {
+                        missing.push(parent);
+                    }
+                    pending.push(parent);
+                }
+            }
+        }
+        missing
     }
 
     /// Applies `patch` to a set stored as `bits`: the new bits, and the fields that changed
@@ -456,7 +485,9 @@ mod tests {
 
     fn violation(result: Result<RepFeatureSet, AppError>) -> Vec<String> {
         match result {
-            Err(AppError::DependencyViolation { fields }) => fields,
+            Err(AppError::DependencyViolation { needs }) => {
+                needs.into_iter().map(|(field, _)| field).collect()
+            }
             other => panic!("expected DEPENDENCY_VIOLATION, got {other:?}"),
         }
     }
@@ -508,6 +539,45 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_names_what_each_field_needs_turned_on() {
+        let needs = |result: Result<RepFeatureSet, AppError>| match result {
+            Err(AppError::DependencyViolation { needs }) => needs,
+            other => panic!("expected DEPENDENCY_VIOLATION, got {other:?}"),
+        };
+        let owned = |pairs: &[(&str, &[&str])]| -> Vec<(String, Vec<String>)> {
+            pairs
+                .iter()
+                .map(|(f, n)| ((*f).to_owned(), n.iter().map(|s| (*s).to_owned()).collect()))
+                .collect()
+        };
+        // Nearest first, all the way up.
+        assert_eq!(
+            needs(RepFeatureSet::none().apply(&[("exportSessionReplay", true)])),
+            owned(&[(
+                "exportSessionReplay",
+                &["sessionReplay", "managementCenterAccess"]
+            )])
+        );
+        // A parent the patch turns on is not missing; what it needs is.
+        assert_eq!(
+            needs(
+                RepFeatureSet::none()
+                    .apply(&[("exportSessionReplay", true), ("sessionReplay", true)])
+            ),
+            owned(&[
+                ("exportSessionReplay", &["managementCenterAccess"]),
+                ("sessionReplay", &["managementCenterAccess"]),
+            ])
+        );
+        // A parent the same patch turns off is missing.
+        let on = rep(&["managementCenterAccess"]);
+        assert_eq!(
+            needs(on.apply(&[("managementCenterAccess", false), ("reports", true)])),
+            owned(&[("reports", &["managementCenterAccess"])])
+        );
+    }
+
+    #[test]
     fn turning_parent_and_dependent_on_together_is_fine() {
         let set = RepFeatureSet::none()
             .apply(&[
@@ -548,9 +618,13 @@ mod tests {
     fn rights_have_only_the_replay_rule() {
         let rights = RightSet::none();
         match rights.apply(&[("exportSessionReplay", true)]) {
-            Err(AppError::DependencyViolation { fields }) => {
-                assert_eq!(fields, ["exportSessionReplay"])
-            }
+            Err(AppError::DependencyViolation { needs }) => assert_eq!(
+                needs,
+                [(
+                    "exportSessionReplay".to_owned(),
+                    vec!["sessionReplay".to_owned()]
+                )]
+            ),
             other => panic!("{other:?}"),
         }
         let on = RightSet::all().apply(&[("sessionReplay", false)]).unwrap();

@@ -122,10 +122,81 @@ async fn batches_are_answered_in_order_up_to_the_limit() {
 }
 
 #[tokio::test]
-async fn syntax_and_validation_errors_carry_bad_user_input() {
+async fn documents_that_do_not_parse_or_do_not_fit_the_schema_have_their_own_codes() {
     let app = TestApp::new().await;
-    for query in ["{ me { id }", "{ me { password } }", "{ nothingHere }"] {
-        let (status, body) = app.post_graphql(query, json!({})).await;
+    for (query, code) in [
+        ("{ me { id }", "GRAPHQL_PARSE_FAILED"),
+        (
+            "query A { me { id } } query A { me { id } }",
+            "GRAPHQL_PARSE_FAILED",
+        ),
+        ("{ me { password } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ nothingHere }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ managers(first: \"ten\") { totalCount } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ team { name } }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ me { ...F } } fragment F on Team { name }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "query { managers(first: $n) { totalCount } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("query($n: Int) { me { id } }", "GRAPHQL_VALIDATION_FAILED"),
+        // A literal that does not fit, beside a variable that does.
+        (
+            "mutation($on: Boolean) { updateManagerRights(id: \"x\", input: { sessionReplay: $on, nope: true }) { id } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ] {
+        let (status, body) = app.post_graphql(query, json!({ "on": true })).await;
+        assert_eq!(status, 200);
+        assert_eq!(error_code(&body), Some(code), "{query}: {body}");
+        assert_eq!(body["data"], json!(null), "{query}: nothing runs");
+    }
+    // An operation name the document does not hold.
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "query A { me { id } }", "operationName": "B" }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+}
+
+/// The document is fine, the value is not: the client fixes the value, as with a value a
+/// resolver refuses (and as Apollo Server codes variable coercion).
+#[tokio::test]
+async fn a_variable_of_the_wrong_type_is_bad_user_input() {
+    let app = TestApp::new().await;
+    for (query, variables) in [
+        (
+            "query($n: Int) { managers(first: $n) { totalCount } }",
+            json!({ "n": "ten" }),
+        ),
+        (
+            "mutation($on: Boolean) { updateManagerRights(id: \"x\", input: { sessionReplay: $on }) { id } }",
+            json!({ "on": "yes" }),
+        ),
+        (
+            "mutation($p: ManagerRightSetPatch!) { updateManagerRights(id: \"x\", input: $p) { id } }",
+            json!({ "p": { "sessionReplay": true, "nope": true } }),
+        ),
+        (
+            "query($id: ID!) { me { id } team(id: $id) { name } }",
+            json!({ "id": null }),
+        ),
+    ] {
+        let (status, body) = app.post_graphql(query, variables).await;
         assert_eq!(status, 200);
         assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{query}: {body}");
         assert_eq!(body["data"], json!(null), "{query}: nothing runs");
@@ -151,14 +222,63 @@ async fn too_deep_or_too_complex_queries_are_refused_before_execution() {
     let (_, deep) = app
         .post_graphql("{ me { teams { parent { name } } } }", json!({}))
         .await;
-    assert_eq!(error_code(&deep), Some("BAD_USER_INPUT"), "{deep}");
+    assert_eq!(
+        deep["errors"][0],
+        json!({
+            "message": "The query's depth is 4; at most 3 is allowed.",
+            "extensions": {
+                "code": "GRAPHQL_VALIDATION_FAILED",
+                "measure": "depth",
+                "limit": 3,
+                "actual": 4
+            }
+        }),
+        "{deep}"
+    );
     assert_eq!(deep["data"], json!(null));
 
     let (_, complex) = app
         .post_graphql("{ a: me { id } b: me { id } c: me { id } }", json!({}))
         .await;
-    assert_eq!(error_code(&complex), Some("BAD_USER_INPUT"), "{complex}");
+    let error = &complex["errors"][0];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The query's complexity is 6; at most 4 is allowed."),
+        "{complex}"
+    );
+    assert_eq!(
+        error["extensions"],
+        json!({
+            "code": "GRAPHQL_VALIDATION_FAILED",
+            "measure": "complexity",
+            "limit": 4,
+            "actual": 6
+        }),
+        "{complex}"
+    );
     assert_eq!(complex["data"], json!(null));
+
+    let directives = " @include(if: true)".repeat(17);
+    let (_, decorated) = app
+        .post_graphql(&format!("{{ me{directives} {{ id }} }}"), json!({}))
+        .await;
+    assert_eq!(
+        decorated["errors"][0]["message"],
+        "The field `me` carries 17 directives; at most 16 are allowed.",
+        "{decorated}"
+    );
+    assert_eq!(
+        decorated["errors"][0]["extensions"],
+        json!({
+            "code": "GRAPHQL_VALIDATION_FAILED",
+            "measure": "directives",
+            "limit": 16,
+            "actual": 17
+        }),
+        "{decorated}"
+    );
 }
 
 #[tokio::test]

@@ -244,6 +244,20 @@ async fn error_messages_do_not_quote_what_may_be_a_secret() {
         message(2)
     );
     assert!(message(7).starts_with("syntax error"), "{}", message(7));
+    // Values sent as variables are the caller's input; values written in the document make
+    // the document invalid.
+    let codes: Vec<Option<&str>> = answers.iter().map(error_code).collect();
+    assert_eq!(
+        codes[2..],
+        [
+            Some("BAD_USER_INPUT"),
+            Some("GRAPHQL_VALIDATION_FAILED"),
+            Some("BAD_USER_INPUT"),
+            Some("BAD_USER_INPUT"),
+            Some("GRAPHQL_VALIDATION_FAILED"),
+            Some("GRAPHQL_PARSE_FAILED"),
+        ]
+    );
     let quoting: Vec<String> = answers
         .iter()
         .map(Value::to_string)

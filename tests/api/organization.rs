@@ -59,6 +59,16 @@ async fn rights_follow_the_dependency_rules_and_a_rejected_patch_stores_nothing(
         rejected["errors"][0]["extensions"]["fields"],
         json!(["exportSessionReplay"])
     );
+    // The refusal names the setting to turn on, by its GraphQL field name.
+    assert_eq!(
+        rejected["errors"][0]["message"],
+        "exportSessionReplay needs sessionReplay: turn sessionReplay on first, or in the same patch.",
+        "{rejected}"
+    );
+    assert_eq!(
+        rejected["errors"][0]["extensions"]["needs"],
+        json!({ "exportSessionReplay": ["sessionReplay"] })
+    );
     let unchanged = owner
         .gql(
             "query($id: ID!) { manager(id: $id) { rights { addDeleteReps } } }",

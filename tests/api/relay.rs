@@ -489,3 +489,22 @@ async fn permission_is_checked_before_input_is_validated() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_largest_page_sizes_nested_are_refused_by_the_complexity_limit() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.company_owner().await;
+    // Each list's complexity counts its page size (capped at the 100 a page may hold), so
+    // nesting the largest `first` a client can send adds up to a refusal, never an overflow.
+    let big = i32::MAX;
+    let query = format!(
+        "{{ teams(first: {big}) {{ nodes {{ reps(first: {big}) {{ nodes {{ team {{
+            reps(last: {big}) {{ nodes {{ team {{ reps(first: {big}) {{ nodes {{ id }} }} }} }} }} }} }} }} }} }} }}"
+    );
+    let (status, body) = app
+        .post_graphql_as(&owner.token, &query, json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(error_code(&body), Some("GRAPHQL_VALIDATION_FAILED"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["measure"], "complexity", "{body}");
+}

@@ -230,6 +230,16 @@ async fn rep_features_override_team_defaults_within_rep_controls() {
         .gql(features, json!({ "r": rep, "p": { "reports": true } }))
         .await;
     assert_eq!(error_code(&violation), Some("DEPENDENCY_VIOLATION"));
+    assert_eq!(
+        violation["errors"][0]["message"],
+        "reports needs managementCenterAccess: turn managementCenterAccess on first, or in the \
+         same patch.",
+        "{violation}"
+    );
+    assert_eq!(
+        violation["errors"][0]["extensions"]["needs"],
+        json!({ "reports": ["managementCenterAccess"] })
+    );
     let on = owner
         .gql(
             features,
