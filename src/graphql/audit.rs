@@ -172,7 +172,9 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The account's audit log, newest first. Company managers only. Filters combine.
-    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
+    #[graphql(
+        complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,

@@ -235,7 +235,9 @@ pub struct DeveloperAppQuery;
 #[Object]
 impl DeveloperAppQuery {
     /// The account's own developer apps (company managers), by registration.
-    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
+    #[graphql(
+        complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)"
+    )]
     async fn developer_apps(
         &self,
         ctx: &Context<'_>,

@@ -193,7 +193,9 @@ impl ManagerQuery {
     }
 
     /// The account's managers (company managers); a team or API manager sees only itself.
-    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
+    #[graphql(
+        complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)"
+    )]
     async fn managers(
         &self,
         ctx: &Context<'_>,

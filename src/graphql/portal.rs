@@ -61,7 +61,9 @@ pub struct PortalQuery;
 impl PortalQuery {
     /// The account's portals (a team manager: the portals and sub-portals it is assigned to),
     /// by creation.
-    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
+    #[graphql(
+        complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)"
+    )]
     async fn portals(
         &self,
         ctx: &Context<'_>,

@@ -111,7 +111,9 @@ pub struct RepQuery;
 #[Object]
 impl RepQuery {
     /// Reps of the teams the caller can see, by creation.
-    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
+    #[graphql(
+        complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)"
+    )]
     async fn reps(
         &self,
         ctx: &Context<'_>,

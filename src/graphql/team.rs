@@ -93,7 +93,9 @@ impl Team {
     }
 
     /// The team's reps, by creation.
-    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
+    #[graphql(
+        complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)"
+    )]
     async fn reps(
         &self,
         #[graphql(desc = "The first n rows (0 to 100; default 20), after `after`.")] first: Option<
@@ -136,7 +138,9 @@ pub struct TeamQuery;
 #[Object]
 impl TeamQuery {
     /// Teams the caller can see (a team manager: its assigned teams), by creation.
-    #[graphql(complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)")]
+    #[graphql(
+        complexity = "(first.or(last).unwrap_or(20).clamp(0, 100) as usize).saturating_mul(child_complexity)"
+    )]
     async fn teams(
         &self,
         ctx: &Context<'_>,

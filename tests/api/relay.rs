@@ -501,10 +501,86 @@ async fn the_largest_page_sizes_nested_are_refused_by_the_complexity_limit() {
         "{{ teams(first: {big}) {{ nodes {{ reps(first: {big}) {{ nodes {{ team {{
             reps(last: {big}) {{ nodes {{ team {{ reps(first: {big}) {{ nodes {{ id }} }} }} }} }} }} }} }} }} }} }}"
     );
-    let (status, body) = app
-        .post_graphql_as(&owner.token, &query, json!({}))
-        .await;
+    let (status, body) = app.post_graphql_as(&owner.token, &query, json!({})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(error_code(&body), Some("GRAPHQL_VALIDATION_FAILED"), "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["measure"], "complexity", "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["measure"], "complexity",
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn node_finds_accounts_and_app_authorizations_only_for_those_who_may_read_them() {
+    let app = TestApp::new().await;
+    let (owner, api) = crate::app_tokens::api_world(&app).await;
+    let (_, stranger) = app.company_owner().await;
+    let support = team(&owner, "Support", None).await;
+    let lead = team_manager(&app, &owner, "node.lead", &[&support]).await;
+    let client = app.register_app(&owner, &["REPS_READ", "TEAMS_READ"]).await;
+    let tokens = app
+        .authorize_app(
+            &client,
+            &api.manager.login,
+            crate::harness::USER_PASSWORD,
+            "reps:read",
+        )
+        .await;
+    let listed = owner
+        .gql(
+            "query($m: ID!) { manager(id: $m) { authorizedApplications { id application { id } } } }",
+            json!({ "m": gid(IdKind::Manager, api.manager.id) }),
+        )
+        .await;
+    let authorization = &data(&listed, "manager")["authorizedApplications"][0];
+    let authorization_id = authorization["id"].clone();
+    assert_eq!(authorization["application"]["id"], json!(client.id));
+    let account = data(&owner.gql("{ account { id } }", json!({})).await, "account")["id"].clone();
+    const AUTHZ: &str = "query($id: ID!) { node(id: $id) { id ... on AppAuthorization { scopes application { clientId } } } }";
+    let see = |body: &Value| data(body, "node")["id"].clone();
+    // The account: every signed-in manager of it, no one else.
+    for who in [&owner, &lead, &api] {
+        let body = who.gql(NODE, json!({ "id": account })).await;
+        assert_eq!(see(&body), account, "{body}");
+    }
+    let body = stranger.gql(NODE, json!({ "id": account })).await;
+    assert_eq!(data(&body, "node"), &Value::Null, "{body}");
+    let (_, body) = app
+        .post_graphql_as(&tokens.access_token, NODE, json!({ "id": account }))
+        .await;
+    assert_eq!(
+        see(&body),
+        account,
+        "an app token reads its manager's account: {body}"
+    );
+    // The authorization: the company manager and the API manager itself.
+    for who in [&owner, &api] {
+        let body = who.gql(AUTHZ, json!({ "id": authorization_id })).await;
+        assert_eq!(
+            data(&body, "node"),
+            &json!({ "id": authorization_id, "scopes": ["REPS_READ"],
+                "application": { "clientId": client.client_id } }),
+            "{body}"
+        );
+    }
+    let body = stranger.gql(AUTHZ, json!({ "id": authorization_id })).await;
+    assert_eq!(data(&body, "node"), &Value::Null, "{body}");
+    let body = lead.gql(AUTHZ, json!({ "id": authorization_id })).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let (_, body) = app
+        .post_graphql_as(
+            &tokens.access_token,
+            AUTHZ,
+            json!({ "id": authorization_id }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body),
+        Some("FORBIDDEN"),
+        "apps never see authorizations: {body}"
+    );
 }
