@@ -4,7 +4,7 @@
 //
 // The token of the tab (a session from `login`, or a pasted app access token) lives in
 // sessionStorage: it survives a reload, is gone with the tab, and is never written to
-// localStorage (GraphiQL keeps queries there; headers stay out of it, see `shouldPersistHeaders`).
+// localStorage (GraphiQL keeps tabs and history there; headers stay out of it, see `STORAGE`).
 // Every request GraphiQL sends carries it as `Authorization: Bearer …`, and the headers editor
 // shows it.
 (function () {
@@ -627,6 +627,38 @@
     '',
   ].join('\n');
 
+  // ---- storage ------------------------------------------------------------------------------
+
+  // GraphiQL keeps its tabs, history and favourites in localStorage, and its history entries
+  // carry the headers they were run with: the bearer token would outlive the tab and its
+  // sign-out. Everything GraphiQL stores goes through here, with every `headers` taken out.
+  function withoutHeaders(value) {
+    var parsed;
+    try {
+      parsed = JSON.parse(value);
+    } catch (e) {
+      return value;
+    }
+    (function strip(node) {
+      if (Array.isArray(node)) {
+        node.forEach(strip);
+      } else if (node && typeof node === 'object') {
+        delete node.headers;
+        Object.keys(node).forEach(function (key) { strip(node[key]); });
+      }
+    })(parsed);
+    return JSON.stringify(parsed);
+  }
+
+  var STORAGE = {
+    getItem: function (key) { return window.localStorage.getItem(key); },
+    setItem: function (key, value) { window.localStorage.setItem(key, withoutHeaders(value)); },
+    removeItem: function (key) { window.localStorage.removeItem(key); },
+    clear: function () { window.localStorage.clear(); },
+    key: function (index) { return window.localStorage.key(index); },
+    get length() { return window.localStorage.length; },
+  };
+
   // ---- start --------------------------------------------------------------------------------
 
   function Explorer() {
@@ -639,7 +671,9 @@
       defaultTabs: [{ query: EXAMPLES }],
       // A tab without headers of its own (a new one, or any after a reload) gets the token.
       defaultHeaders: headersFor(state.token),
-      // Tokens stay out of localStorage, and GraphiQL's setting to put them there is hidden.
+      // Tokens stay out of localStorage (see STORAGE), and GraphiQL's setting to put them
+      // there is hidden.
+      storage: STORAGE,
       shouldPersistHeaders: false,
       showPersistHeadersSettings: false,
       defaultEditorToolsVisibility: 'headers',

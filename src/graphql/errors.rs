@@ -20,7 +20,7 @@
 //! the depth and complexity that validation measures anyway.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
 };
 
@@ -28,7 +28,10 @@ use async_graphql::{
     EmptySubscription, ErrorExtensionValues, Name, Pos, Positioned, Response, SchemaBuilder,
     ServerError, ServerResult, ValidationResult, Value, Variables,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{
+        Directive, DocumentOperations, ExecutableDocument, OperationDefinition, Selection,
+        SelectionSet,
+    },
 };
 
 use super::{MutationRoot, QueryRoot};
@@ -91,10 +94,11 @@ impl Extension for ShapingRequest {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let document = next
+        let mut document = next
             .run(ctx, query, variables)
             .await
             .map_err(|error| self.parse_error(error))?;
+        drop_absent_variables(&mut document, variables);
         let mut found = HashMap::new();
         visit(&document, &mut |selection| {
             let directives = selection.node.directives();
@@ -204,6 +208,102 @@ impl ShapingRequest {
 }
 
 /// Calls `f` on every selection of the document: each one once, wherever fragments spread.
+/// A nullable variable the request gives no value (and its definition no default) is
+/// *absent*, as the GraphQL spec coerces it, not `null`: async-graphql 7 reads it as `null`,
+/// which in a patch means "clear" (`updateTeam(input: { name: $n, parentId: $p })` sent with
+/// `$n` alone would move the team to the top). So every argument and input-object field whose
+/// value is such a variable is taken out of the document, with the variable's definition,
+/// before anything reads it. (A list item, or a directive's argument, becomes `null`, as the
+/// spec has it.)
+fn drop_absent_variables(document: &mut ExecutableDocument, variables: &Variables) {
+    use async_graphql_value::Value as DocValue;
+    let mut absent: HashSet<Name> = HashSet::new();
+    let mut present: HashSet<Name> = HashSet::new();
+    for (_, operation) in document.operations.iter() {
+        for definition in &operation.node.variable_definitions {
+            let definition = &definition.node;
+            let name = &definition.name.node;
+            if definition.var_type.node.nullable
+                && definition.default_value.is_none()
+                && !variables.contains_key(name)
+            {
+                absent.insert(name.clone());
+            } else {
+                present.insert(name.clone());
+            }
+        }
+    }
+    // A name another operation of the document defines with a value or default is left alone.
+    absent.retain(|name| !present.contains(name));
+    if absent.is_empty() {
+        return;
+    }
+    let is_absent =
+        |value: &DocValue| matches!(value, DocValue::Variable(name) if absent.contains(name));
+    fn strip(value: &mut DocValue, is_absent: &impl Fn(&DocValue) -> bool) {
+        match value {
+            DocValue::Object(fields) => {
+                fields.retain(|_, field| !is_absent(field));
+                fields
+                    .values_mut()
+                    .for_each(|field| strip(field, is_absent));
+            }
+            DocValue::List(items) => items.iter_mut().for_each(|item| {
+                if is_absent(item) {
+                    *item = DocValue::Null;
+                } else {
+                    strip(item, is_absent);
+                }
+            }),
+            _ => {}
+        }
+    }
+    fn nulled(directives: &mut [Positioned<Directive>], is_absent: &impl Fn(&DocValue) -> bool) {
+        for directive in directives {
+            for (_, value) in &mut directive.node.arguments {
+                if is_absent(&value.node) {
+                    value.node = DocValue::Null;
+                }
+            }
+        }
+    }
+    fn walk(set: &mut SelectionSet, is_absent: &impl Fn(&DocValue) -> bool) {
+        for item in &mut set.items {
+            match &mut item.node {
+                Selection::Field(field) => {
+                    let field = &mut field.node;
+                    field.arguments.retain(|(_, value)| !is_absent(&value.node));
+                    for (_, value) in &mut field.arguments {
+                        strip(&mut value.node, is_absent);
+                    }
+                    nulled(&mut field.directives, is_absent);
+                    walk(&mut field.selection_set.node, is_absent);
+                }
+                Selection::InlineFragment(inline) => {
+                    nulled(&mut inline.node.directives, is_absent);
+                    walk(&mut inline.node.selection_set.node, is_absent)
+                }
+                Selection::FragmentSpread(spread) => nulled(&mut spread.node.directives, is_absent),
+            }
+        }
+    }
+    let operations: Vec<&mut OperationDefinition> = match &mut document.operations {
+        DocumentOperations::Single(operation) => vec![&mut operation.node],
+        DocumentOperations::Multiple(named) => named.values_mut().map(|op| &mut op.node).collect(),
+    };
+    for operation in operations {
+        operation
+            .variable_definitions
+            .retain(|definition| !absent.contains(&definition.node.name.node));
+        nulled(&mut operation.directives, &is_absent);
+        walk(&mut operation.selection_set.node, &is_absent);
+    }
+    for fragment in document.fragments.values_mut() {
+        nulled(&mut fragment.node.directives, &is_absent);
+        walk(&mut fragment.node.selection_set.node, &is_absent);
+    }
+}
+
 fn visit(
     document: &ExecutableDocument,
     f: &mut impl FnMut(&Positioned<Selection>) -> ServerResult<()>,

@@ -77,8 +77,8 @@ key!(SubportalsOf);
 key!(SubportalsOfTeam);
 key!(PortalsOfRep);
 
-/// A loader of `$key -> $value` through `$load`, keeping what `$sees` allows; an app token
-/// needs `$scope` for it.
+/// A loader of `$key -> $value` through `$load`, keeping what `$sees` allows; its caller
+/// needs `$scope` ([`Needs`]) for it.
 macro_rules! loader {
     ($key:ident, $value:ty, $load:path, $sees:ident, $scope:expr) => {
         impl Loader<$key> for Batch {
@@ -87,9 +87,7 @@ macro_rules! loader {
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
                 let reach = self.reach().await?;
-                if let Some(scope) = $scope {
-                    self.0.require(scope).map_err(gql)?;
-                }
+                $scope.check(&self.0).map_err(gql)?;
                 let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
                 Ok($load(self.0.db(), &ids)
                     .await
@@ -122,18 +120,40 @@ impl<T> Visible<T> for Vec<T> {
     }
 }
 
-const TEAMS: Option<ApiScope> = Some(ApiScope::TeamsRead);
-const REPS: Option<ApiScope> = Some(ApiScope::RepsRead);
-const PORTALS: Option<ApiScope> = Some(ApiScope::PortalsRead);
-const NO_SCOPE: Option<ApiScope> = None;
+/// What a loader's caller needs besides its reach.
+#[derive(Clone, Copy)]
+enum Needs {
+    Nothing,
+    /// An app token needs this scope.
+    Scope(ApiScope),
+    /// People only: app tokens are refused.
+    People,
+}
+
+impl Needs {
+    fn check(self, access: &Access) -> Result<(), AppError> {
+        match self {
+            Needs::Nothing => Ok(()),
+            Needs::Scope(scope) => access.require(scope),
+            Needs::People => access.person().map(|_| ()),
+        }
+    }
+}
+
+const TEAMS: Needs = Needs::Scope(ApiScope::TeamsRead);
+const REPS: Needs = Needs::Scope(ApiScope::RepsRead);
+const PORTALS: Needs = Needs::Scope(ApiScope::PortalsRead);
+const NO_SCOPE: Needs = Needs::Nothing;
+const PEOPLE: Needs = Needs::People;
 
 loader!(TeamById, team::Model, batch::teams_by_id, sees_team, TEAMS);
+// A manager by id, for `node` and the audit log's actor: as `manager(id:)`, people only.
 loader!(
     ManagerById,
     manager::Model,
     batch::managers_by_id,
     sees_manager,
-    NO_SCOPE
+    PEOPLE
 );
 loader!(RepById, rep::Model, batch::reps_by_id, sees_rep, REPS);
 // A rep's team for what the rep's own fields need (its effective features), which `reps:read`

@@ -49,8 +49,17 @@ fn may_read(scope: &Scope, kind: Kind) -> async_graphql::Result<()> {
         Kind::Team => access.require(ApiScope::TeamsRead),
         Kind::Portal => access.require(ApiScope::PortalsRead),
         Kind::Rep => access.require(ApiScope::RepsRead),
-        // As `manager(id:)`, `developerApp(id:)` and `authorizedApplications`: people only.
-        Kind::Manager | Kind::DeveloperApp | Kind::AppAuthorization => access.person().map(|_| ()),
+        // As `manager(id:)`: people only.
+        Kind::Manager => access.person().map(|_| ()),
+        // As `developerApp(id:)`: company managers.
+        Kind::DeveloperApp => access
+            .person()
+            .and_then(crate::service::access::company_only),
+        // As `authorizedApplications`: company and API managers, with their own session.
+        Kind::AppAuthorization => access.person().and_then(|actor| match actor.kind {
+            entity::manager::ManagerKind::Team => Err(AppError::Forbidden),
+            _ => Ok(()),
+        }),
         Kind::Account | Kind::AuditEvent => access.actor().map(|_| ()),
     }
     .map_err(|e| e.extend())

@@ -70,7 +70,7 @@ pub fn decode(id: &str) -> Option<(Kind, Uuid)> {
     let (name, uuid) = text.split_once(':')?;
     let kind = Kind::ALL.into_iter().find(|k| k.name() == name)?;
     // Only the form `to_id` writes: one spelling per id, so equal ids are equal strings.
-    if uuid.len() != 32 {
+    if uuid.len() != 32 || uuid.bytes().any(|b| b.is_ascii_uppercase()) {
         return None;
     }
     Uuid::try_parse(uuid).ok().map(|uuid| (kind, uuid))
@@ -147,6 +147,8 @@ mod tests {
             URL_SAFE_NO_PAD.encode(format!("Team:{uuid}")),
             URL_SAFE_NO_PAD.encode(format!("Nope:{}", uuid.simple())),
             URL_SAFE_NO_PAD.encode(format!("Team{}", uuid.simple())),
+            URL_SAFE_NO_PAD.encode(format!("Team:{}", uuid.simple()).to_uppercase()),
+            URL_SAFE_NO_PAD.encode(format!("Team:{}", uuid.simple().to_string().to_uppercase())),
             "A".repeat(10_000),
         ] {
             assert_eq!(decode(&bad), None, "{bad}");

@@ -30,8 +30,6 @@ macro_rules! stored_names {
         }
 
         impl $name {
-            pub const ALL: &[$name] = &[$($name::$variant,)*];
-
             /// The name as stored.
             pub fn as_str(self) -> &'static str {
                 match self {

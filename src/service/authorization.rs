@@ -50,6 +50,17 @@ fn may_administer(actor: &Actor, manager: &manager::Model) -> Result<(), AppErro
     }
 }
 
+/// Who reads authorizations: a company manager those of its account (`None`), an API manager
+/// its own (`Some(its id)`), each with its own session; team managers and app tokens none.
+fn readers(caller: &Access) -> Result<(&Actor, Option<Uuid>), AppError> {
+    let actor = caller.person()?;
+    match actor.kind {
+        ManagerKind::Company => Ok((actor, None)),
+        ManagerKind::Api => Ok((actor, Some(actor.manager_id))),
+        ManagerKind::Team => Err(AppError::Forbidden),
+    }
+}
+
 /// `Manager.authorizedApplications` for several managers at once (one statement), newest
 /// first. A company manager sees those of its account's managers, any other manager its own;
 /// app tokens see none (`FORBIDDEN`).
@@ -58,14 +69,11 @@ pub async fn list_for(
     manager_ids: &[Uuid],
     include_revoked: bool,
 ) -> Result<HashMap<Uuid, Vec<Authorized>>, AppError> {
-    let actor = caller.person()?;
-    if actor.kind == ManagerKind::Team {
-        return Err(AppError::Forbidden);
-    }
+    let (actor, only) = readers(caller)?;
     let ids = manager_ids
         .iter()
         .copied()
-        .filter(|id| actor.kind == ManagerKind::Company || *id == actor.manager_id);
+        .filter(|id| only.is_none_or(|own| *id == own));
     let mut query = app_authorization::Entity::find()
         .find_also_related(developer_app::Entity)
         .filter(app_authorization::Column::AccountId.eq(actor.account_id))
@@ -91,16 +99,13 @@ pub async fn list_for(
 /// targets: a company manager sees those of its account, an API manager its own; app tokens
 /// and team managers are refused as for `authorizedApplications`.
 pub async fn by_ids(caller: &Access, ids: &[Uuid]) -> Result<HashMap<Uuid, Authorized>, AppError> {
-    let actor = caller.person()?;
-    if actor.kind == ManagerKind::Team {
-        return Err(AppError::Forbidden);
-    }
+    let (actor, only) = readers(caller)?;
     let mut query = app_authorization::Entity::find()
         .find_also_related(developer_app::Entity)
         .filter(app_authorization::Column::AccountId.eq(actor.account_id))
         .filter(app_authorization::Column::Id.is_in(ids.iter().copied()));
-    if actor.kind != ManagerKind::Company {
-        query = query.filter(app_authorization::Column::ManagerId.eq(actor.manager_id));
+    if let Some(own) = only {
+        query = query.filter(app_authorization::Column::ManagerId.eq(own));
     }
     Ok(query
         .all(caller.db())
@@ -130,6 +135,11 @@ pub async fn revoke(
         .filter(|m| actor.kind == ManagerKind::Company || m.id == actor.manager_id)
         .ok_or(AppError::NotFound("manager"))?;
     may_administer(actor, &manager)?;
+    // An id that names no developer app (an authorization's id, say) is the caller's mistake,
+    // not an app it may ignore.
+    if app_ids.contains(&Uuid::nil()) {
+        return Err(AppError::NotFound("developer app"));
+    }
     if app_ids.len() > MAX_REVOKE {
         return Err(AppError::bad_input(format!(
             "appIds holds {} ids; at most {MAX_REVOKE} are allowed",

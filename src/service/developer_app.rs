@@ -330,40 +330,33 @@ pub async fn update(
     patch: AppPatch,
 ) -> Result<developer_app::Model, AppError> {
     let actor = app_admin(caller)?;
-    let name = patch
-        .name
-        .as_deref()
-        .map(|n| validate::name("name", n, 200))
-        .transpose()?;
-    let description = patch
-        .description
-        .as_deref()
-        .map(check_description)
-        .transpose()?;
-    let redirect_uris = patch
-        .redirect_uris
-        .as_deref()
-        .map(check_redirect_uris)
-        .transpose()?;
+    let change = Change::begin(state, actor, client).await?;
+    // The app first: an id that is not the account's app answers before the values are read.
+    let current = own(change.txn(), actor, id).await?;
+    let mut next = current.clone();
+    if let Some(name) = patch.name.as_deref() {
+        next.name = validate::name("name", name, 200)?;
+    }
+    if let Some(description) = patch.description.as_deref() {
+        next.description = check_description(description)?;
+    }
+    if let Some(uris) = patch.redirect_uris.as_deref() {
+        next.redirect_uris = check_redirect_uris(uris)?;
+    }
     if let Some(scopes) = patch.scopes {
         check_scopes(scopes)?;
+        next.scopes = scopes.bits();
     }
-    let change = Change::begin(state, actor, client).await?;
-    let current = own(change.txn(), actor, id).await?;
     let before = audit_view(&current);
+    // A patch that changes nothing writes nothing.
+    if audit_view(&next) == before {
+        return Ok(current);
+    }
     let mut row: developer_app::ActiveModel = current.into();
-    if let Some(name) = name {
-        row.name = Set(name);
-    }
-    if let Some(description) = description {
-        row.description = Set(description);
-    }
-    if let Some(uris) = redirect_uris {
-        row.redirect_uris = Set(uris);
-    }
-    if let Some(scopes) = patch.scopes {
-        row.scopes = Set(scopes.bits());
-    }
+    row.name = Set(next.name);
+    row.description = Set(next.description);
+    row.redirect_uris = Set(next.redirect_uris);
+    row.scopes = Set(next.scopes);
     row.updated_at = Set(change.now);
     let app = row.update(change.txn()).await?;
     change

@@ -61,12 +61,6 @@ impl PageRequest {
 }
 
 impl PageArgs {
-    /// Checks `first` (1 to 100, default 20) and decodes `after`: lists that page forwards
-    /// only (`Team.reps`).
-    pub fn new(first: Option<i32>, after: Option<&str>) -> Result<Self, AppError> {
-        Self::relay(first, after, None, None)
-    }
-
     /// Relay arguments: `first`/`after` forwards, `last`/`before` backwards; `after` and
     /// `before` may bound either. `first` and `last` together are refused (the Relay spec
     /// discourages it and the result is confusing).
@@ -247,10 +241,20 @@ mod tests {
 
     #[test]
     fn first_is_bounded() {
-        assert_eq!(PageArgs::new(None, None).map(|a| a.first).ok(), Some(20));
-        assert_eq!(PageArgs::new(Some(0), None).map(|a| a.first).ok(), Some(0));
-        assert!(PageArgs::new(Some(-1), None).is_err());
-        assert!(PageArgs::new(Some(101), None).is_err());
+        assert_eq!(
+            PageArgs::relay(None, None, None, None)
+                .map(|a| a.first)
+                .ok(),
+            Some(20)
+        );
+        assert_eq!(
+            PageArgs::relay(Some(0), None, None, None)
+                .map(|a| a.first)
+                .ok(),
+            Some(0)
+        );
+        assert!(PageArgs::relay(Some(-1), None, None, None).is_err());
+        assert!(PageArgs::relay(Some(101), None, None, None).is_err());
         assert!(PageArgs::relay(Some(5), None, Some(5), None).is_err());
         assert!(PageArgs::relay(None, None, Some(-1), None).is_err());
         assert_eq!(
@@ -260,7 +264,9 @@ mod tests {
             Some((3, true))
         );
         assert_eq!(
-            PageArgs::new(Some(100), None).map(|a| a.first).ok(),
+            PageArgs::relay(Some(100), None, None, None)
+                .map(|a| a.first)
+                .ok(),
             Some(100)
         );
     }

@@ -96,9 +96,9 @@ pub async fn create(
     // No scope lets an app change portals (there is no `portals:write`).
     let actor = caller.person()?;
     access::provisioner(actor)?;
-    let name = validate::name("name", name, 200)?;
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
+    // The parent first: one the caller cannot see answers before the values are read.
     if let Some(parent) = parent_id {
         let parent = visible(change.txn(), actor, parent).await?;
         if parent.parent_id.is_some() {
@@ -107,6 +107,7 @@ pub async fn create(
             ));
         }
     }
+    let name = validate::name("name", name, 200)?;
     let model = portal::Model {
         id: Uuid::now_v7(),
         account_id: actor.account_id,

@@ -234,11 +234,6 @@ pub async fn update(
     input: RepInput,
 ) -> Result<rep::Model, AppError> {
     let actor = caller.actor_for(ApiScope::RepsWrite)?;
-    if input.password.is_some() {
-        return Err(AppError::bad_input(
-            "set a rep's password with setRepPassword",
-        ));
-    }
     let change = Change::begin(state, actor, client).await?;
     let now = change.now;
     let (current, team) = visible(change.txn(), actor, id).await?;
@@ -436,20 +431,26 @@ pub async fn update_features(
     let defaults = RepFeatureSet::from_bits(team.rep_defaults);
     let overrides = overrides_of(&current);
     let before = overrides.effective(defaults);
-    let (new_overrides, after) = overrides.apply_patch(defaults, &patch)?;
+    // Permission first, on the fields the patch names; then the values, and the fields their
+    // cascade touches.
     let controls = access::rep_controls(change.txn(), actor, &team).await?;
-    let mut touched: Vec<String> = RepFeatureSet::from_bits(before.bits() ^ after.bits())
-        .iter()
-        .filter(|(_, changed)| *changed)
-        .map(|(name, _)| name.to_owned())
-        .chain(patch.iter().map(|(name, _)| (*name).to_owned()))
-        .filter(|name| !controls.get(name))
-        .collect();
-    if !touched.is_empty() {
-        touched.sort();
-        touched.dedup();
-        return Err(AppError::ForbiddenFields(touched));
-    }
+    let outside = |names: &mut dyn Iterator<Item = String>| -> Result<(), AppError> {
+        let mut refused: Vec<String> = names.filter(|name| !controls.get(name)).collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        refused.sort();
+        refused.dedup();
+        Err(AppError::ForbiddenFields(refused))
+    };
+    outside(&mut patch.iter().map(|(name, _)| (*name).to_owned()))?;
+    let (new_overrides, after) = overrides.apply_patch(defaults, &patch)?;
+    outside(
+        &mut RepFeatureSet::from_bits(before.bits() ^ after.bits())
+            .iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(name, _)| name.to_owned()),
+    )?;
     if new_overrides == overrides {
         return Ok(current);
     }

@@ -584,3 +584,135 @@ async fn node_finds_accounts_and_app_authorizations_only_for_those_who_may_read_
         "apps never see authorizations: {body}"
     );
 }
+
+#[tokio::test]
+async fn a_variable_the_client_leaves_out_leaves_the_field_alone_rather_than_clearing_it() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.company_owner().await;
+    let eu = portal(&owner, "EU").await;
+    let support = team(&owner, "Support", None).await;
+    let body = owner
+        .gql(
+            "mutation($p: ID!, $t: ID!) { createTeam(input: { name: \"Nights\", parentId: $t, portalId: $p, availableLogins: 3 }) { id } }",
+            json!({ "p": eu, "t": support }),
+        )
+        .await;
+    let nights = id(&body, "createTeam");
+    // One document for every edit, the client sends only what changes: the others are absent,
+    // not `null` (which would clear them).
+    const EDIT: &str = "mutation($id: ID!, $n: String, $parent: ID, $portal: ID, $cap: Int) {
+        updateTeam(id: $id, input: { name: $n, parentId: $parent, portalId: $portal, availableLogins: $cap }) {
+            name parent { id } portal { id } availableLogins } }";
+    let renamed = owner.gql(EDIT, json!({ "id": nights, "n": "Late" })).await;
+    assert_eq!(
+        data(&renamed, "updateTeam"),
+        &json!({ "name": "Late", "parent": { "id": support }, "portal": { "id": eu }, "availableLogins": 3 })
+    );
+    // Sent as `null`, a variable clears.
+    let cleared = owner
+        .gql(EDIT, json!({ "id": nights, "cap": null, "parent": null }))
+        .await;
+    assert_eq!(
+        data(&cleared, "updateTeam"),
+        &json!({ "name": "Late", "parent": null, "portal": { "id": eu }, "availableLogins": null })
+    );
+    // A filter left out does not filter.
+    let all = owner
+        .gql(
+            "query($p: ID) { teams(parentId: $p) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&all, "teams")["totalCount"], 2);
+    // The same for overrides.
+    let rita = rep(&owner, &support, "rita.vars").await;
+    const FEATURES: &str = "mutation($r: ID!, $m: Boolean, $f: Boolean) {
+        updateRepFeatures(id: $r, input: { multiSession: $m, fileTransferSend: $f }) {
+            featureOverrides { multiSession fileTransferSend } } }";
+    let set = owner
+        .gql(FEATURES, json!({ "r": rita, "m": true, "f": true }))
+        .await;
+    data(&set, "updateRepFeatures");
+    let one = owner.gql(FEATURES, json!({ "r": rita, "f": false })).await;
+    assert_eq!(
+        data(&one, "updateRepFeatures")["featureOverrides"],
+        json!({ "multiSession": true, "fileTransferSend": false })
+    );
+}
+
+#[tokio::test]
+async fn wrong_ids_and_values_answer_after_permission_and_no_op_app_patches_write_nothing() {
+    let app = TestApp::new().await;
+    let (owner, api) = crate::app_tokens::api_world(&app).await;
+    let support = team(&owner, "Support", None).await;
+    let rita = rep(&owner, &support, "rita.order").await;
+    // A team manager without rep controls: a patch that would also break a dependency rule
+    // is refused for the controls first.
+    let lead = team_manager(&app, &owner, "order2.lead", &[&support]).await;
+    let body = lead
+        .gql(
+            "mutation($r: ID!) { updateRepFeatures(id: $r, input: { reports: true, managementCenterAccess: false }) { id } }",
+            json!({ "r": rita }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    // Revoking with an authorization's id (not the app's) is a mistake, not a silent no-op.
+    let client = app.register_app(&owner, &["REPS_READ"]).await;
+    app.authorize_app(
+        &client,
+        &api.manager.login,
+        crate::harness::USER_PASSWORD,
+        "reps:read",
+    )
+    .await;
+    let listed = owner
+        .gql(
+            "query($m: ID!) { manager(id: $m) { authorizedApplications { id } } }",
+            json!({ "m": gid(IdKind::Manager, api.manager.id) }),
+        )
+        .await;
+    let authorization = data(&listed, "manager")["authorizedApplications"][0]["id"].clone();
+    const REVOKE: &str =
+        "mutation($m: ID!, $a: [ID!]!) { revokeApiManagerApplications(managerId: $m, appIds: $a) {
+        authorizedApplications { id } } }";
+    let wrong = owner
+        .gql(
+            REVOKE,
+            json!({ "m": gid(IdKind::Manager, api.manager.id), "a": [authorization] }),
+        )
+        .await;
+    assert_eq!(error_code(&wrong), Some("NOT_FOUND"), "{wrong}");
+    let still = owner
+        .gql(
+            "query($m: ID!) { manager(id: $m) { authorizedApplications { id } } }",
+            json!({ "m": gid(IdKind::Manager, api.manager.id) }),
+        )
+        .await;
+    assert_eq!(
+        data(&still, "manager")["authorizedApplications"],
+        json!([{ "id": authorization }])
+    );
+    // An app patch that changes nothing writes nothing.
+    let same = owner
+        .gql(
+            "mutation($id: ID!) { updateDeveloperApp(id: $id, input: { name: \"Test app\" }) { updatedAt } }",
+            json!({ "id": client.id }),
+        )
+        .await;
+    data(&same, "updateDeveloperApp");
+    let events = owner
+        .gql(
+            "{ auditEvents(action: UPDATE_DEVELOPER_APP) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&events, "auditEvents")["totalCount"], 0);
+    // A value the caller may not set is refused for the app it cannot see first.
+    let body = owner
+        .gql(
+            "mutation($id: ID!) { updateDeveloperApp(id: $id, input: { name: \"\" }) { id } }",
+            json!({ "id": gid(IdKind::DeveloperApp, uuid::Uuid::now_v7()) }),
+        )
+        .await;
+    assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
+}

@@ -222,6 +222,10 @@ async function drive(page, app, graphqlRequests) {
   await waitForEditorText(page, '.graphiql-response', (text) => text.includes(`"login": "${app.login}"`), 'me.login not answered');
   const sent = graphqlRequests.filter((r) => r.body.includes('me { login }'));
   assert.equal(sent.at(-1)?.authorization, `Bearer ${token}`);
+  // GraphiQL records the query in its history (localStorage), without the headers.
+  await page.waitForFunction(() => (localStorage.getItem('graphiql:queries') || '').includes('me { login }'));
+  const inLocalStorage = () => page.evaluate((t) => JSON.stringify({ ...window.localStorage }).includes(t), token);
+  assert.equal(await inLocalStorage(), false, 'the token reached localStorage with the history');
 
   // After a reload the tab is still signed in, and queries still carry the token. (GraphiQL
   // saves its tabs half a second after a change: reloading sooner would open a second tab.)
@@ -233,6 +237,7 @@ async function drive(page, app, graphqlRequests) {
   await execute(page);
   await waitForEditorText(page, '.graphiql-response', (text) => text.includes(`"login": "${app.login}"`), 'me.login not answered after reload');
   assert.equal(graphqlRequests.at(-1).authorization, `Bearer ${token}`);
+  assert.equal(await inLocalStorage(), false, 'the token reached localStorage after the reload');
 
   mkdirSync(dirname(SCREENSHOT), { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
