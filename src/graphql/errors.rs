@@ -238,8 +238,16 @@ fn drop_absent_variables(document: &mut ExecutableDocument, variables: &Variable
     if absent.is_empty() {
         return;
     }
-    let is_absent =
-        |value: &DocValue| matches!(value, DocValue::Variable(name) if absent.contains(name));
+    // The absent variables the document uses: their definitions go with their uses. (One it
+    // declares and never uses keeps its definition, which validation reports as unused.)
+    let used = std::cell::RefCell::new(HashSet::new());
+    let is_absent = |value: &DocValue| match value {
+        DocValue::Variable(name) if absent.contains(name) => {
+            used.borrow_mut().insert(name.clone());
+            true
+        }
+        _ => false,
+    };
     fn strip(value: &mut DocValue, is_absent: &impl Fn(&DocValue) -> bool) {
         match value {
             DocValue::Object(fields) => {
@@ -287,20 +295,23 @@ fn drop_absent_variables(document: &mut ExecutableDocument, variables: &Variable
             }
         }
     }
-    let operations: Vec<&mut OperationDefinition> = match &mut document.operations {
+    let mut operations: Vec<&mut OperationDefinition> = match &mut document.operations {
         DocumentOperations::Single(operation) => vec![&mut operation.node],
         DocumentOperations::Multiple(named) => named.values_mut().map(|op| &mut op.node).collect(),
     };
-    for operation in operations {
-        operation
-            .variable_definitions
-            .retain(|definition| !absent.contains(&definition.node.name.node));
+    for operation in &mut operations {
         nulled(&mut operation.directives, &is_absent);
         walk(&mut operation.selection_set.node, &is_absent);
     }
     for fragment in document.fragments.values_mut() {
         nulled(&mut fragment.node.directives, &is_absent);
         walk(&mut fragment.node.selection_set.node, &is_absent);
+    }
+    let used = used.into_inner();
+    for operation in operations {
+        operation
+            .variable_definitions
+            .retain(|definition| !used.contains(&definition.node.name.node));
     }
 }
 

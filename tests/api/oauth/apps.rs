@@ -415,11 +415,13 @@ async fn authorized_applications_show_last_use_and_the_api_manager_revokes_its_o
     let last_used = last_used_since(&world, &dev.id, now).await;
     assert!(last_used <= world.app.clock.now(), "{last_used} vs {now}");
 
-    // The API manager revokes one of its apps with its own session; unknown apps are ignored.
+    // The API manager revokes one of its apps with its own session; apps it never authorized
+    // are ignored.
+    let never = crate::harness::gid(crate::harness::IdKind::DeveloperApp, uuid::Uuid::new_v4());
     let data = ok(
         &session,
         REVOKE_APPS,
-        json!({ "m": world.api.id, "apps": [dev.id, uuid::Uuid::new_v4()] }),
+        json!({ "m": world.api.id, "apps": [dev.id, never] }),
     )
     .await;
     assert_eq!(
