@@ -20,6 +20,7 @@ mod graphql_http;
 mod health;
 mod input;
 mod introspection;
+mod logs;
 mod mail;
 mod oauth;
 mod organization;
