@@ -125,10 +125,16 @@ pub async fn fresh_database_url(dir: &tempfile::TempDir) -> String {
                 .await
                 .expect("create test database");
             admin.close().await.ok();
-            let (base, _) = admin_url
+            // The parameters (`?sslmode=…&sslrootcert=/path`) stay; the database name changes.
+            let (path, params) = admin_url
+                .split_once('?')
+                .map_or((admin_url.as_str(), String::new()), |(path, params)| {
+                    (path, format!("?{params}"))
+                });
+            let (base, _) = path
                 .rsplit_once('/')
                 .expect("TEST_DATABASE_URL ends with /DBNAME");
-            format!("{base}/{name}")
+            format!("{base}/{name}{params}")
         }
         _ => format!(
             "sqlite://{}?mode=rwc",

@@ -31,3 +31,4 @@ mod reps;
 mod schema;
 mod signin;
 mod throttling;
+mod tls;
