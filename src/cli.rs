@@ -123,7 +123,7 @@ pub enum ManagerCommand {
     ResetPassword {
         /// The manager's login (any case).
         login: String,
-        /// Print exactly one JSON object: {"accountId", "managerId", "login", "password"}.
+        /// Print exactly one JSON object: {"accountId", "login", "managerId", "password"}.
         #[arg(long)]
         json: bool,
     },
