@@ -1,16 +1,22 @@
-//! The operator's command line: `serve` (default), `migrate`, `schema`, `account …`, `app
-//! register`, `keys rotate`.
+//! The operator's command line: `serve` (default), `migrate`, `schema`, `account …`,
+//! `manager reset-password`, `app register`, `keys rotate`.
 
-use std::{io::Write, net::TcpListener};
+use std::{
+    io::{ErrorKind, Write},
+    net::{SocketAddr, TcpListener},
+};
 
 use clap::{Args, Parser, Subcommand};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     clock::{Clock, SystemClock},
     config::{Config, ConfigArgs, redact_url},
-    db, graphql, http,
+    db,
+    error::AppError,
+    graphql, http,
     service::{self, account::NewAccount},
     state::AppState,
     telemetry,
@@ -41,6 +47,9 @@ pub enum Command {
     /// Manage accounts (customer companies).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Managers of every account.
+    #[command(subcommand)]
+    Manager(ManagerCommand),
     /// Developer apps (OAuth clients) for every account.
     #[command(subcommand)]
     App(AppCommand),
@@ -106,6 +115,20 @@ pub enum AccountCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum ManagerCommand {
+    /// Give a manager a new one-time password, printed once: the way back in for a manager
+    /// (the first start's `admin` too) whose password is lost. The manager must replace it at
+    /// the next sign-in; every session of the manager ends now.
+    ResetPassword {
+        /// The manager's login (any case).
+        login: String,
+        /// Print exactly one JSON object: {"accountId", "login", "managerId", "password"}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Args, Debug)]
 pub struct CreateAccount {
     #[arg(long)]
@@ -138,32 +161,56 @@ impl CliError {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Schema = command {
-        print_out(&graphql::sdl());
+        // Exactly the bytes of `schema.graphql`, so `schema > schema.graphql` rewrites it.
+        print_raw(&graphql::sdl());
         return Ok(());
     }
     let config = Config::load(&cli.config).map_err(|e| CliError::new("configuration", e))?;
     telemetry::init(config.log_format);
-    let db = db::connect(&config.database_url).await.map_err(|e| {
-        CliError::new(
-            &format!("cannot open database {}", redact_url(&config.database_url)),
-            e,
-        )
-    })?;
+    if let Command::Serve = command {
+        return serve(config).await;
+    }
+    let db = open(&config).await?;
     db::migrate(&db)
         .await
         .map_err(|e| CliError::new("migration failed", e))?;
     let now = SystemClock.now();
     match command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Serve => Ok(()),
         Command::Migrate => {
             tracing::info!("database is up to date");
             Ok(())
         }
-        Command::Serve => {
-            let state = AppState::new(db, config)
+        Command::Manager(ManagerCommand::ResetPassword { login, json }) => {
+            let reset = service::session::reset_password_by_operator(&db, now, &login)
                 .await
-                .map_err(|e| CliError::new("cannot start", e))?;
-            serve(state).await
+                .map_err(|e| match e {
+                    AppError::NotFound(_) => CliError(format!(
+                        "no manager has the login `{}` (logins are compared without regard \
+                         to case; reps cannot be reset here)",
+                        login.trim()
+                    )),
+                    e => CliError::new("cannot reset the password", e),
+                })?;
+            if json {
+                print_out(
+                    &json!({
+                        "accountId": reset.manager.account_id,
+                        "managerId": reset.manager.id,
+                        "login": reset.manager.login,
+                        "password": reset.password,
+                    })
+                    .to_string(),
+                );
+            } else {
+                print_out(&format!(
+                    "manager {} ({})\none-time password: {}\n\
+                     (shown once; the next sign-in must replace it; every session of this \
+                     manager has ended)",
+                    reset.manager.login, reset.manager.id, reset.password
+                ));
+            }
+            Ok(())
         }
         Command::Account(AccountCommand::Create(args)) => {
             let created = service::account::create(
@@ -293,29 +340,54 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn serve(state: AppState) -> Result<(), CliError> {
-    if let Some(created) = service::account::bootstrap_if_empty(&state.db, state.clock.now())
+/// Opens the configured database, saying what to do when it cannot.
+async fn open(config: &Config) -> Result<DatabaseConnection, CliError> {
+    db::connect(&config.database_url).await.map_err(|e| {
+        CliError::new(
+            &format!("cannot open database {}", redact_url(&config.database_url)),
+            e,
+        )
+    })
+}
+
+/// `serve`: bind, then migrate and create the first account (one replica at a time), then
+/// serve HTTP.
+async fn serve(config: Config) -> Result<(), CliError> {
+    // Bound before the database is touched: an address in use must not leave behind a first
+    // account whose one-time password nobody saw.
+    let bind = config.bind;
+    let listener = listen(bind)?;
+    let db = open(&config).await?;
+    let setup = db::begin_setup(&db)
         .await
-        .map_err(|e| CliError::new("cannot create the first account", e))?
-    {
+        .map_err(|e| CliError::new("migration failed", e))?;
+    let first = service::account::bootstrap_if_empty(&setup, SystemClock.now())
+        .await
+        .map_err(|e| CliError::new("cannot create the first account", e))?;
+    setup
+        .commit()
+        .await
+        .map_err(|e| CliError::new("cannot create the first account", e))?;
+    if let Some(created) = first {
         // Printed, not logged: the password must never reach the log stream.
         print_out(&format!(
             "\nFirst start on an empty database: created account \"{}\".\n\
              Company manager login: {}\n\
              One-time password:     {}\n\
-             (shown once; the first sign-in must replace it)\n",
-            created.account.name, created.owner.login, created.owner_password
+             (shown once; the first sign-in must replace it; lost, it is replaced with \
+             `admin-center manager reset-password {}`)\n",
+            created.account.name, created.owner.login, created.owner_password, created.owner.login
         ));
     }
+    let state = AppState::new(db, config)
+        .await
+        .map_err(|e| CliError::new("cannot start", e))?;
     if state.mailer.is_log() {
         tracing::warn!(
             "MAIL_TRANSPORT=log: mail, one-time codes included, is written to this log; \
              use file:DIR or smtp://… in production"
         );
     }
-    let bind = state.config.bind;
-    let listener = TcpListener::bind(bind)
-        .map_err(|e| CliError::new(&format!("cannot listen on {bind}"), e))?;
     tracing::info!(
         %bind,
         database = %redact_url(&state.config.database_url),
@@ -328,6 +400,36 @@ async fn serve(state: AppState) -> Result<(), CliError> {
         .map_err(|e| CliError::new("server stopped", e))?;
     tracing::info!("admin-center stopped");
     Ok(())
+}
+
+/// Binds the listener, saying what to do when the address is taken or not allowed.
+fn listen(bind: SocketAddr) -> Result<TcpListener, CliError> {
+    TcpListener::bind(bind).map_err(|e| {
+        let advice = match e.kind() {
+            ErrorKind::AddrInUse => {
+                "; another process (another admin-center?) listens there: stop it or choose \
+                 another address with --bind / BIND"
+            }
+            ErrorKind::PermissionDenied => {
+                "; ports below 1024 need privileges: use a higher port behind a proxy"
+            }
+            ErrorKind::AddrNotAvailable => {
+                "; no network interface of this machine has that address: use one it has, \
+                 127.0.0.1 or 0.0.0.0"
+            }
+            _ => "",
+        };
+        CliError(format!(
+            "cannot listen on {bind}: {e}{advice}; nothing was written to the database"
+        ))
+    })
+}
+
+/// `text` as it is, with no newline added.
+fn print_raw(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 fn print_out(text: &str) {

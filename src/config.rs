@@ -305,6 +305,36 @@ impl Default for Config {
     }
 }
 
+/// `host:port`, where the host is an address or a name (`localhost:8080`). A name that
+/// resolves to several addresses binds the first IPv4 one (else the first): one listener, as
+/// Go's `net.Listen` does, and `localhost` keeps meaning 127.0.0.1 like the default.
+fn resolve_bind(bind: &str) -> Result<SocketAddr, ConfigError> {
+    if let Ok(addr) = bind.parse() {
+        return Ok(addr);
+    }
+    let invalid = |why: String| ConfigError::Invalid {
+        key: "bind",
+        message: format!(
+            "`{bind}` {why}; give host:port, such as 127.0.0.1:8080, localhost:8080 or 0.0.0.0:8080"
+        ),
+    };
+    if bind
+        .rsplit_once(':')
+        .is_none_or(|(_, port)| port.parse::<u16>().is_err())
+    {
+        return Err(invalid("has no port".into()));
+    }
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(bind)
+        .map_err(|e| invalid(format!("does not resolve ({e})")))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| invalid("resolves to no address".into()))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -331,10 +361,7 @@ impl Config {
             .clone()
             .or(file.bind)
             .unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let bind = bind.parse().map_err(|_| ConfigError::Invalid {
-            key: "bind",
-            message: format!("`{bind}` is not an address such as 127.0.0.1:8080"),
-        })?;
+        let bind = resolve_bind(&bind)?;
         let database_url = args
             .database_url
             .clone()

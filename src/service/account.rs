@@ -8,7 +8,8 @@ use entity::{
     manager::{self, ManagerKind},
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -56,6 +57,15 @@ pub async fn create(
     now: DateTime<Utc>,
     input: NewAccount,
 ) -> Result<CreatedAccount, AppError> {
+    let new = prepare(now, input).await?;
+    let txn = crate::db::begin_write(db).await?;
+    insert(&txn, now, &new).await?;
+    txn.commit().await?;
+    Ok(new)
+}
+
+/// Checks the input and hashes a new one-time password: everything before the writes.
+async fn prepare(now: DateTime<Utc>, input: NewAccount) -> Result<CreatedAccount, AppError> {
     let name = validate::name("name", &input.name, 200)?;
     let login = validate::login(&input.owner_login)?;
     let owner_name = validate::name("owner name", &input.owner_name, 200)?;
@@ -87,17 +97,29 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
+    Ok(CreatedAccount {
+        account,
+        owner,
+        owner_password,
+    })
+}
 
-    let txn = crate::db::begin_write(db).await?;
+/// The writes of [`create`], inside the caller's transaction.
+async fn insert(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    new: &CreatedAccount,
+) -> Result<(), AppError> {
+    let CreatedAccount { account, owner, .. } = new;
     account::Entity::insert(account::ActiveModel::from(account.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
-    logins::claim(&txn, &owner.login, logins::Owner::Manager, owner.id).await?;
+    logins::claim(txn, &owner.login, logins::Owner::Manager, owner.id).await?;
     manager::Entity::insert(manager::ActiveModel::from(owner.clone()))
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
     audit::record(
-        &txn,
+        txn,
         now,
         AuditEntry {
             account_id: account.id,
@@ -115,29 +137,24 @@ pub async fn create(
         },
     )
     .await?;
-    txn.commit().await?;
-    Ok(CreatedAccount {
-        account,
-        owner,
-        owner_password,
-    })
+    Ok(())
 }
 
 /// Login of the company manager made by the first start.
 pub const BOOTSTRAP_LOGIN: &str = "admin";
 
-/// On an empty database, creates a first account and company manager and returns them (the
-/// caller prints the one-time password, once). Returns `None` when any account exists, or when
-/// another replica bootstrapped first.
+/// On an empty database, creates a first account and company manager inside `setup` (the
+/// transaction of [`crate::db::begin_setup`], which admits one process at a time) and returns
+/// them; the caller commits, then prints the one-time password, once. Returns `None` when any
+/// account exists, as it does for every replica but the first when several start together.
 pub async fn bootstrap_if_empty(
-    db: &DatabaseConnection,
+    setup: &DatabaseTransaction,
     now: DateTime<Utc>,
 ) -> Result<Option<CreatedAccount>, AppError> {
-    if account::Entity::find().count(db).await? > 0 {
+    if account::Entity::find().count(setup).await? > 0 {
         return Ok(None);
     }
-    let created = create(
-        db,
+    let new = prepare(
         now,
         NewAccount {
             name: "My company".into(),
@@ -147,13 +164,9 @@ pub async fn bootstrap_if_empty(
             allow_api_managers: false,
         },
     )
-    .await;
-    match created {
-        Ok(created) => Ok(Some(created)),
-        // A replica starting at the same moment won the race: nothing to print here.
-        Err(AppError::Conflict(_)) => Ok(None),
-        Err(err) => Err(err),
-    }
+    .await?;
+    insert(setup, now, &new).await?;
+    Ok(Some(new))
 }
 
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<account::Model, AppError> {

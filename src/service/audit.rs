@@ -71,6 +71,9 @@ stored_names! {
         RequestPasswordReset => "requestPasswordReset",
         /// `resetPassword`.
         ResetPassword => "resetPassword",
+        /// `admin-center manager reset-password` (the platform operator): a new one-time
+        /// password, every session of the manager ended (the password is never recorded).
+        ResetPasswordByOperator => "resetPasswordByOperator",
         /// `validateEmail`.
         ValidateEmail => "validateEmail",
         /// `createTeamManager`.

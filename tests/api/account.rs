@@ -208,15 +208,19 @@ async fn account_creation_is_audited_without_the_password() {
 #[tokio::test]
 async fn bootstrap_creates_the_first_account_only_on_an_empty_database() {
     let app = TestApp::new().await;
-    let first = account::bootstrap_if_empty(&app.state.db, app.clock.now())
+    let setup = admin_center::db::begin_setup(&app.state.db).await.unwrap();
+    let first = account::bootstrap_if_empty(&setup, app.clock.now())
         .await
         .unwrap()
         .expect("an empty database gets a first account");
+    setup.commit().await.unwrap();
     assert_eq!(first.owner.login, account::BOOTSTRAP_LOGIN);
     assert!(first.owner.force_password_change);
-    let again = account::bootstrap_if_empty(&app.state.db, app.clock.now())
+    let setup = admin_center::db::begin_setup(&app.state.db).await.unwrap();
+    let again = account::bootstrap_if_empty(&setup, app.clock.now())
         .await
         .unwrap();
+    setup.commit().await.unwrap();
     assert!(
         again.is_none(),
         "the second start must not create or print anything"

@@ -31,7 +31,9 @@ pub use logout::logout;
 pub use one_time::ONE_TIME_TOKEN_TTL;
 pub use open::{open_session, restriction_for, revoke_all_sessions, revoke_session};
 pub use password::change_password;
-pub use reset::{request_password_reset, reset_password};
+pub use reset::{
+    OperatorReset, request_password_reset, reset_password, reset_password_by_operator,
+};
 pub use secrets::{hash_secret, new_secret};
 pub use validation::validate_email;
 pub use verify::verify_password;

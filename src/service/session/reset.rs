@@ -1,12 +1,16 @@
-//! `requestPasswordReset` mails a one-time reset token; `resetPassword` spends it.
+//! `requestPasswordReset` mails a one-time reset token; `resetPassword` spends it. The
+//! platform operator's reset (`admin-center manager reset-password`) needs no mail.
 
-use crate::service::audit::Action;
+use crate::service::audit::{Action, AuditActor, AuditEntry, TargetType};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     manager,
     one_time_token::{self, Purpose},
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{
@@ -171,4 +175,74 @@ pub async fn reset_password(
     .await?;
     txn.commit().await?;
     Ok(manager.id)
+}
+
+/// A manager's new one-time password, set by the platform operator. `Debug` leaves the
+/// password out.
+pub struct OperatorReset {
+    pub manager: manager::Model,
+    /// Shown once to the operator; only its argon2 hash is stored.
+    pub password: String,
+}
+
+impl std::fmt::Debug for OperatorReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorReset")
+            .field("manager", &self.manager)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `admin-center manager reset-password LOGIN`: the way back in for a manager (the first
+/// start's `admin` included) whose password is lost and who cannot reset it by mail. Sets a
+/// new one-time password with `forcePasswordChange` on, ends every session of the manager and
+/// spends the reset tokens mailed before; the audit entry names the operator and holds no
+/// secret.
+pub async fn reset_password_by_operator(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    login: &str,
+) -> Result<OperatorReset, AppError> {
+    let not_found = || AppError::NotFound("manager");
+    let found = manager::Entity::find()
+        .filter(manager::Column::LoginKey.eq(manager::login_key(login.trim())))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let password = password::generate_one_time();
+    let new_hash = password::hash(password.clone()).await?;
+    let txn = crate::db::begin_account_write(db, found.account_id).await?;
+    // Read again under the account's lock: the manager may have been deleted meanwhile.
+    let current = manager::Entity::find_by_id(found.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut active: manager::ActiveModel = current.clone().into();
+    active.password_hash = Set(new_hash);
+    active.force_password_change = Set(true);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    revoke_all_sessions(&txn, current.id, now).await?;
+    spend_unused_tokens(&txn, current.id, Purpose::PasswordReset, now).await?;
+    audit::record(
+        &txn,
+        now,
+        AuditEntry {
+            account_id: current.account_id,
+            actor: AuditActor::Operator,
+            action: Action::ResetPasswordByOperator,
+            target_type: TargetType::Manager,
+            target_id: Some(current.id),
+            before: Some(json!({ "forcePasswordChange": current.force_password_change })),
+            after: Some(json!({ "forcePasswordChange": true, "sessionsEnded": true })),
+            client_address: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(OperatorReset {
+        manager: updated,
+        password,
+    })
 }
