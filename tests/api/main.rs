@@ -21,6 +21,7 @@ mod health;
 mod input;
 mod introspection;
 mod mail;
+mod metrics;
 mod oauth;
 mod organization;
 mod paging;
