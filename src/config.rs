@@ -704,6 +704,30 @@ mod tests {
     }
 
     #[test]
+    fn metrics_bind_is_an_address_or_unset() {
+        let load = |metrics_bind: Option<&str>| {
+            Config::load(&ConfigArgs {
+                config: Some(PathBuf::from("/dev/null")),
+                metrics_bind: metrics_bind.map(str::to_owned),
+                ..Default::default()
+            })
+        };
+        assert_eq!(load(None).unwrap().metrics_bind, None);
+        assert_eq!(load(Some("")).unwrap().metrics_bind, None);
+        assert_eq!(
+            load(Some("10.0.0.5:9100")).unwrap().metrics_bind,
+            Some(SocketAddr::from(([10, 0, 0, 5], 9100)))
+        );
+        assert!(matches!(
+            load(Some("9100")),
+            Err(ConfigError::Invalid {
+                key: "metrics_bind",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let err = Config::load(&ConfigArgs {
             config: Some(PathBuf::from("/dev/null")),
