@@ -78,6 +78,10 @@ pub struct ConfigArgs {
     /// `/graphql/schema.graphql`). Default true; set false to hide it from strangers.
     #[arg(long, env = "ANONYMOUS_INTROSPECTION", global = true)]
     pub anonymous_introspection: Option<bool>,
+    /// Serve `/metrics` (Prometheus) on this address instead of the main one, e.g. an
+    /// internal `10.0.0.5:9100`. Default: unset, `/metrics` is on the main address.
+    #[arg(long, env = "METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
 }
 
 impl std::fmt::Debug for ConfigArgs {
@@ -119,6 +123,7 @@ struct FileConfig {
     refresh_token_ttl_days: Option<u32>,
     cors_origins: Option<String>,
     anonymous_introspection: Option<bool>,
+    metrics_bind: Option<String>,
     max_query_depth: Option<usize>,
     max_query_complexity: Option<usize>,
     max_batch_size: Option<usize>,
@@ -192,6 +197,8 @@ pub struct Config {
     pub cors_origins: CorsOrigins,
     /// Whether anonymous callers may read the schema.
     pub anonymous_introspection: bool,
+    /// `/metrics` on its own listener; `None`: on the main one.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Which web origins may call the API from a browser.
@@ -277,6 +284,7 @@ impl std::fmt::Debug for Config {
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("cors_origins", &self.cors_origins)
             .field("anonymous_introspection", &self.anonymous_introspection)
+            .field("metrics_bind", &self.metrics_bind)
             .finish()
     }
 }
@@ -301,6 +309,7 @@ impl Default for Config {
             refresh_token_ttl: chrono::Duration::days(30),
             cors_origins: CorsOrigins::None,
             anonymous_introspection: true,
+            metrics_bind: None,
         }
     }
 }
@@ -486,7 +495,20 @@ impl Config {
                 .or(file.cors_origins.as_deref())
                 .unwrap_or(""),
         )?;
+        let metrics_bind = args
+            .metrics_bind
+            .clone()
+            .or(file.metrics_bind)
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| {
+                b.trim().parse().map_err(|_| ConfigError::Invalid {
+                    key: "metrics_bind",
+                    message: format!("`{b}` is not an address such as 127.0.0.1:9100"),
+                })
+            })
+            .transpose()?;
         Ok(Config {
+            metrics_bind,
             anonymous_introspection: args
                 .anonymous_introspection
                 .or(file.anonymous_introspection)
@@ -706,6 +728,30 @@ mod tests {
         assert!(!printed.contains("pw@mail"), "{printed}");
         assert!(!printed.contains("abcdef-key"), "{printed}");
         assert!(printed.contains("postgres://app:***@db/admin"), "{printed}");
+    }
+
+    #[test]
+    fn metrics_bind_is_an_address_or_unset() {
+        let load = |metrics_bind: Option<&str>| {
+            Config::load(&ConfigArgs {
+                config: Some(PathBuf::from("/dev/null")),
+                metrics_bind: metrics_bind.map(str::to_owned),
+                ..Default::default()
+            })
+        };
+        assert_eq!(load(None).unwrap().metrics_bind, None);
+        assert_eq!(load(Some("")).unwrap().metrics_bind, None);
+        assert_eq!(
+            load(Some("10.0.0.5:9100")).unwrap().metrics_bind,
+            Some(SocketAddr::from(([10, 0, 0, 5], 9100)))
+        );
+        assert!(matches!(
+            load(Some("9100")),
+            Err(ConfigError::Invalid {
+                key: "metrics_bind",
+                ..
+            })
+        ));
     }
 
     #[test]

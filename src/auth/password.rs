@@ -154,6 +154,11 @@ impl Hasher {
         result.await.map_err(|_| gone())
     }
 
+    /// Hashes queued or running (the `admin_center_password_hash_queue` gauge).
+    pub fn queued(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
     pub async fn hash(&self, password: String) -> Result<SecretHash, AppError> {
         self.run(move || hash_blocking(&password)).await?
     }

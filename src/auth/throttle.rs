@@ -127,6 +127,7 @@ impl Key {
 }
 
 fn blocked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
+    crate::metrics::throttle_refusal();
     let ms = std::cmp::max((until - now).num_milliseconds(), 0);
     AppError::RateLimited {
         retry_after_secs: u64::try_from(ms).unwrap_or(0).div_ceil(1000).max(1),

@@ -245,7 +245,7 @@ pub async fn post(
         BatchRequest::Single(request) => {
             let request = hidden(request, hide_schema);
             let schema = graphql::pick(&schema, &introspection, &request);
-            respond(graphql::execute(schema, request, &caller).await)
+            respond(run(schema, request, &caller).await)
         }
         BatchRequest::Batch(requests) => {
             let max = state.config.graphql.max_batch_size;
@@ -260,7 +260,7 @@ pub async fn post(
             for request in requests {
                 let request = hidden(request, hide_schema);
                 let schema = graphql::pick(&schema, &introspection, &request);
-                responses.push(graphql::execute(schema, request, &caller).await);
+                responses.push(run(schema, request, &caller).await);
             }
             HttpResponse::Ok().json(BatchResponse::Batch(responses))
         }
@@ -320,7 +320,21 @@ pub async fn get(
     let request = hidden(request, hides_schema(&state, &principal));
     let caller = RequestCaller::new(state.db.clone(), principal, client);
     let schema = graphql::pick(&schema, &introspection, &request);
-    respond(graphql::execute(schema, request, &caller).await)
+    respond(run(schema, request, &caller).await)
+}
+
+/// Runs one operation and counts it in the metrics, under the `operationName` the request
+/// carries (see [`crate::metrics::graphql_operation`]).
+async fn run(
+    schema: &AppSchema,
+    request: Request,
+    caller: &std::sync::Arc<RequestCaller>,
+) -> async_graphql::Response {
+    let started = std::time::Instant::now();
+    let name = request.operation_name.clone();
+    let response = graphql::execute(schema, request, caller).await;
+    crate::metrics::graphql_operation(name.as_deref(), &response, started.elapsed());
+    response
 }
 
 /// Whether the operation that would run is a mutation. A document that does not parse is left

@@ -1,4 +1,5 @@
-//! The HTTP surface: GraphQL (POST and GET), GraphiQL, health and readiness, request logs.
+//! The HTTP surface: GraphQL (POST and GET), GraphiQL, health and readiness, Prometheus
+//! metrics, request logs.
 
 mod graphiql;
 mod graphql;
@@ -8,11 +9,14 @@ mod request_log;
 pub use graphql::client_info;
 
 use actix_cors::Cors;
+use std::net::SocketAddr;
+
 use actix_web::{
-    App, HttpServer,
-    dev::Server,
+    App, Error, HttpResponse, HttpServer,
+    body::{EitherBody, MessageBody},
+    dev::{Server, ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName},
-    middleware::{Condition, from_fn},
+    middleware::{Condition, Next, from_fn},
     web::{self, Data, PayloadConfig},
 };
 
@@ -67,21 +71,78 @@ pub fn configure(state: AppState, schema: AppSchema) -> impl Fn(&mut web::Servic
             .configure(graphiql::routes)
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
+            .route("/metrics", web::get().to(metrics))
             .configure(|cfg| crate::oauth::routes(cfg, &|| cors(&state.config.cors_origins)));
     }
 }
 
-/// An HTTP server on `listener`. actix stops it gracefully on SIGTERM and Ctrl-C: it stops
-/// accepting, lets requests in flight finish (up to 10 s), then returns.
+/// `GET /metrics`: the Prometheus text exposition (format 0.0.4). No authentication: it
+/// holds counts, never identities or secrets; deployments that expose the main port keep it
+/// private with `METRICS_BIND` (see the README, "Metrics").
+async fn metrics(state: Data<AppState>) -> HttpResponse {
+    match crate::metrics::render(&state.db, &state.hasher) {
+        Some(text) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(text),
+        None => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
+/// The address of the metrics listener, when `/metrics` has its own.
+#[derive(Clone, Copy)]
+struct MetricsListener(SocketAddr);
+
+/// With a metrics listener, it serves `/metrics` alone and the main listener everything but
+/// `/metrics`; anything else is 404.
+async fn split_listeners(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, Error> {
+    if let Some(MetricsListener(addr)) = req.app_data::<MetricsListener>().copied() {
+        let on_metrics_listener = req.app_config().local_addr() == addr;
+        if on_metrics_listener != (req.path() == "/metrics") {
+            return Ok(req
+                .into_response(HttpResponse::NotFound().finish())
+                .map_into_right_body());
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// An HTTP server on `listener` (and on `METRICS_BIND` for `/metrics`, when set). actix stops
+/// it gracefully on SIGTERM and Ctrl-C: it stops accepting, lets requests in flight finish (up
+/// to 10 s), then returns.
 pub fn server(
     state: AppState,
     schema: AppSchema,
     listener: std::net::TcpListener,
 ) -> std::io::Result<Server> {
+    crate::metrics::install();
     let workers = state.config.workers;
+    let metrics_listener = match state.config.metrics_bind {
+        Some(addr) => Some(std::net::TcpListener::bind(addr).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {addr} (METRICS_BIND): {e}"),
+            )
+        })?),
+        None => None,
+    };
+    let split = metrics_listener
+        .as_ref()
+        .map(|l| l.local_addr().map(MetricsListener))
+        .transpose()?;
     let routes = configure(state, schema);
     let mut server = HttpServer::new(move || {
-        App::new()
+        let app = App::new();
+        let app = match split {
+            Some(split) => app.app_data(split),
+            None => app,
+        };
+        app.wrap(from_fn(split_listeners))
             .wrap(from_fn(request_log::log_request))
             .configure(routes.clone())
     })
@@ -89,5 +150,9 @@ pub fn server(
     if let Some(workers) = workers {
         server = server.workers(workers);
     }
-    Ok(server.listen(listener)?.run())
+    server = server.listen(listener)?;
+    if let Some(metrics_listener) = metrics_listener {
+        server = server.listen(metrics_listener)?;
+    }
+    Ok(server.run())
 }

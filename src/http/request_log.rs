@@ -1,6 +1,7 @@
 //! One structured log line per request: request id, method, path, status, latency. The query
 //! string is left out on purpose: GET /graphql carries variables there, and OAuth redirects
-//! carry codes. Headers are never logged.
+//! carry codes. Headers are never logged. The same place counts the request in the metrics, by
+//! the route pattern it matched (never the raw path).
 
 use std::time::Instant;
 
@@ -42,11 +43,14 @@ pub async fn log_request(
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", request_id = %id);
     let result = next.call(req).instrument(span.clone()).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let _entered = span.enter();
     match result {
         Ok(mut res) => {
             let status = res.status().as_u16();
+            let route = res.request().match_pattern();
+            crate::metrics::http_request(route.as_deref(), &method, status, elapsed);
             if let Ok(value) = HeaderValue::from_str(&id) {
                 res.headers_mut().insert(REQUEST_ID.clone(), value);
             }
@@ -55,6 +59,7 @@ pub async fn log_request(
         }
         Err(err) => {
             let status = err.as_response_error().status_code().as_u16();
+            crate::metrics::http_request(None, &method, status, elapsed);
             tracing::info!(%method, %path, status, latency_ms, "request");
             Err(err)
         }

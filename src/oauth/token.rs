@@ -106,7 +106,10 @@ pub async fn token(
     let Ok(Form(form)) = form else {
         return malformed();
     };
-    match grant(&req, &state, form).await {
+    let grant_type = crate::metrics::grant_type_label(form.grant_type.as_deref());
+    let result = grant(&req, &state, form).await;
+    crate::metrics::token_grant(grant_type, &result);
+    match result {
         Ok(tokens) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"))
@@ -188,6 +191,9 @@ pub async fn revoke(
             .map_err(GrantError::Internal),
         Err(err) => Err(err),
     };
+    if result.is_ok() {
+        crate::metrics::revoked(crate::metrics::Revocation::OAuthToken, 1);
+    }
     match result {
         Ok(()) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -169,6 +169,7 @@ pub async fn revoke(
         })
         .collect::<Vec<_>>();
     change.commit_all(events).await?;
+    crate::metrics::revoked(crate::metrics::Revocation::AppAuthorization, ids.len());
     Ok(manager)
 }
 

@@ -22,6 +22,7 @@ mod input;
 mod introspection;
 mod logs;
 mod mail;
+mod metrics;
 mod oauth;
 mod organization;
 mod paging;

@@ -44,5 +44,6 @@ pub async fn logout(
     )
     .await?;
     txn.commit().await?;
+    crate::metrics::revoked(crate::metrics::Revocation::SessionLogout, 1);
     Ok(true)
 }

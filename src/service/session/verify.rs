@@ -26,6 +26,19 @@ pub async fn verify_password(
     password: String,
     client: &ClientInfo,
 ) -> Result<manager::Model, AppError> {
+    let result = check(state, login, password, client).await;
+    crate::metrics::sign_in(&result, |m| {
+        super::restriction_for(m) != entity::session::Restriction::Unrestricted
+    });
+    result
+}
+
+async fn check(
+    state: &AppState,
+    login: &str,
+    password: String,
+    client: &ClientInfo,
+) -> Result<manager::Model, AppError> {
     let now = state.clock.now();
     let login_key = manager::login_key(login);
     let keys = throttle_keys(&login_key, client);
