@@ -318,11 +318,16 @@ impl Default for Config {
 /// resolves to several addresses binds the first IPv4 one (else the first): one listener, as
 /// Go's `net.Listen` does, and `localhost` keeps meaning 127.0.0.1 like the default.
 fn resolve_bind(bind: &str) -> Result<SocketAddr, ConfigError> {
+    resolve_address("bind", bind)
+}
+
+/// [`resolve_bind`] for the setting `key`.
+fn resolve_address(key: &'static str, bind: &str) -> Result<SocketAddr, ConfigError> {
     if let Ok(addr) = bind.parse() {
         return Ok(addr);
     }
     let invalid = |why: String| ConfigError::Invalid {
-        key: "bind",
+        key,
         message: format!(
             "`{bind}` {why}; give host:port, such as 127.0.0.1:8080, localhost:8080 or 0.0.0.0:8080"
         ),
@@ -500,12 +505,7 @@ impl Config {
             .clone()
             .or(file.metrics_bind)
             .filter(|b| !b.trim().is_empty())
-            .map(|b| {
-                b.trim().parse().map_err(|_| ConfigError::Invalid {
-                    key: "metrics_bind",
-                    message: format!("`{b}` is not an address such as 127.0.0.1:9100"),
-                })
-            })
+            .map(|b| resolve_address("metrics_bind", b.trim()))
             .transpose()?;
         Ok(Config {
             metrics_bind,
@@ -744,6 +744,10 @@ mod tests {
         assert_eq!(
             load(Some("10.0.0.5:9100")).unwrap().metrics_bind,
             Some(SocketAddr::from(([10, 0, 0, 5], 9100)))
+        );
+        assert_eq!(
+            load(Some("localhost:9100")).unwrap().metrics_bind,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9100)))
         );
         assert!(matches!(
             load(Some("9100")),
