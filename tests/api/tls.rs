@@ -50,14 +50,12 @@ async fn the_server_reaches_a_postgresql_that_requires_tls_over_verified_tls() {
     // Without TLS the server refuses, and the error says why.
     let plain = admin_center::db::connect(&with_params(&url, "?sslmode=disable"))
         .await
-        .err()
-        .expect("a plain connection was accepted");
+        .expect_err("a plain connection was accepted");
     assert!(plain.to_string().contains("no encryption"), "{plain}");
     // Verifying against the public roots only, the test CA's certificate is refused.
     let unknown = admin_center::db::connect(&with_params(&url, "?sslmode=verify-full"))
         .await
-        .err()
-        .expect("a certificate of an unknown CA was accepted");
+        .expect_err("a certificate of an unknown CA was accepted");
     assert!(
         unknown.to_string().to_lowercase().contains("certificate"),
         "{unknown}"
