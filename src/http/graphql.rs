@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::request_log;
 use crate::{
     auth::{ClientInfo, Principal, plugin::AuthRequest},
     error::ErrorCode,
@@ -237,6 +238,7 @@ pub async fn post(
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
+    request_log::note_caller(&req, &principal);
     let hide_schema = hides_schema(&state, &principal);
     // One caller for the whole batch: what an operation does to the session (logout) holds
     // for the operations after it.
@@ -244,6 +246,7 @@ pub async fn post(
     match batch {
         BatchRequest::Single(request) => {
             let request = hidden(request, hide_schema);
+            request_log::note_operation(&req, request.operation_name.as_deref());
             let schema = graphql::pick(&schema, &introspection, &request);
             respond(run(schema, request, &caller).await)
         }
@@ -259,6 +262,7 @@ pub async fn post(
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
                 let request = hidden(request, hide_schema);
+                request_log::note_operation(&req, request.operation_name.as_deref());
                 let schema = graphql::pick(&schema, &introspection, &request);
                 responses.push(run(schema, request, &caller).await);
             }
@@ -317,6 +321,8 @@ pub async fn get(
         Ok(principal) => principal,
         Err(refused) => return refused,
     };
+    request_log::note_caller(&req, &principal);
+    request_log::note_operation(&req, request.operation_name.as_deref());
     let request = hidden(request, hides_schema(&state, &principal));
     let caller = RequestCaller::new(state.db.clone(), principal, client);
     let schema = graphql::pick(&schema, &introspection, &request);
