@@ -31,6 +31,22 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// What a `--json` command printed: it succeeded and printed exactly one JSON object.
+fn json_object(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(output);
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "exactly one JSON object: {text}"
+    );
+    serde_json::from_str(&text).unwrap()
+}
+
 #[test]
 fn schema_command_prints_exactly_schema_graphql_without_a_database() {
     let output = Command::new(BIN)
@@ -66,18 +82,7 @@ async fn account_create_json_prints_one_object_with_a_working_password() {
             "--json",
         ],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = stdout(&output);
-    assert_eq!(
-        text.trim_end().lines().count(),
-        1,
-        "exactly one JSON object: {text}"
-    );
-    let object: Value = serde_json::from_str(&text).unwrap();
+    let object = json_object(&output);
     let keys: Vec<_> = object.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, ["accountId", "ownerLogin", "ownerPassword"]);
     assert_eq!(object["ownerLogin"], "Acme.Boss");
@@ -417,18 +422,7 @@ async fn operator_resets_a_managers_password_and_ends_its_sessions() {
             "--json",
         ],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = stdout(&output);
-    assert_eq!(
-        text.trim_end().lines().count(),
-        1,
-        "one JSON object: {text}"
-    );
-    let object: Value = serde_json::from_str(&text).unwrap();
+    let object = json_object(&output);
     let keys: Vec<_> = object.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, ["accountId", "login", "managerId", "password"]);
     assert_eq!(object["login"], json!(created.owner.login));

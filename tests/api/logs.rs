@@ -8,38 +8,72 @@ use std::{
 
 const BIN: &str = env!("CARGO_BIN_EXE_admin-center");
 
-#[test]
-fn a_log_written_to_a_file_carries_no_colour_codes() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log_path = dir.path().join("server.log");
-    let mut child = Command::new(BIN)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "info")
-        .env("WORKERS", "1")
-        .env_remove("NO_COLOR")
-        .env_remove("DATABASE_URL")
-        .env_remove("ADMIN_CENTER_CONFIG")
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .spawn()
-        .unwrap();
-    // The start-up warning about the log mail transport is the first line at warn level.
-    let started = Instant::now();
-    let log = loop {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if log.contains("MAIL_TRANSPORT") || started.elapsed() > Duration::from_secs(30) {
-            break log;
+/// The real server on its default SQLite database in a fresh directory, its stdout and its
+/// log (stderr) written to files, as an operator would run it. Stopped when dropped.
+struct Server {
+    port: u16,
+    out: std::path::PathBuf,
+    log: std::path::PathBuf,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(log_format: &str) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (out, log) = (dir.path().join("server.out"), dir.path().join("server.log"));
+        let child = Command::new(BIN)
+            .env("BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .env("LOG_FORMAT", log_format)
+            .env("WORKERS", "1")
+            .env_remove("NO_COLOR")
+            .env_remove("DATABASE_URL")
+            .env_remove("ADMIN_CENTER_CONFIG")
+            .current_dir(dir.path())
+            .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
+            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .spawn()
+            .unwrap();
+        Server {
+            port,
+            out,
+            log,
+            child,
+            _dir: dir,
         }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    child.kill().ok();
-    child.wait().ok();
+    }
+
+    /// The text of `file` once it contains `needle` (or after 30 s, whatever it holds).
+    async fn wait_for(file: &std::path::Path, needle: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            if text.contains(needle) || started.elapsed() > Duration::from_secs(30) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+#[tokio::test]
+async fn a_log_written_to_a_file_carries_no_colour_codes() {
+    let server = Server::start("text");
+    // The start-up warning about the log mail transport is the first line at warn level.
+    let log = Server::wait_for(&server.log, "MAIL_TRANSPORT").await;
     assert!(log.contains("MAIL_TRANSPORT"), "{log}");
     assert!(
         !log.contains('\u{1b}'),
@@ -49,41 +83,15 @@ fn a_log_written_to_a_file_carries_no_colour_codes() {
 
 #[tokio::test]
 async fn request_lines_name_the_graphql_operation_and_the_caller_never_the_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let out_path = dir.path().join("server.out");
-    let log_path = dir.path().join("server.log");
-    let mut child = Command::new(BIN)
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "info")
-        .env("LOG_FORMAT", "json")
-        .env("WORKERS", "1")
-        .env_remove("DATABASE_URL")
-        .env_remove("ADMIN_CENTER_CONFIG")
-        .current_dir(dir.path())
-        .stdout(Stdio::from(std::fs::File::create(&out_path).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(&log_path).unwrap()))
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let password = loop {
-        let out = std::fs::read_to_string(&out_path).unwrap_or_default();
-        if let Some(line) = out.lines().find(|l| l.starts_with("One-time password:")) {
-            break line
-                .trim_start_matches("One-time password:")
-                .trim()
-                .to_owned();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no password: {out}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let server = Server::start("json");
+    let out = Server::wait_for(&server.out, "One-time password:").await;
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("One-time password:"))
+        .unwrap_or_else(|| panic!("no password: {out}"))
+        .trim()
+        .to_owned();
+    let port = server.port;
     let url = format!("http://127.0.0.1:{port}/graphql");
     let client = reqwest::Client::new();
     let signed_in: serde_json::Value = client
@@ -116,15 +124,7 @@ async fn request_lines_name_the_graphql_operation_and_the_caller_never_the_token
     let (_, manager) =
         admin_center::graphql::decode_global_id(me["data"]["me"]["id"].as_str().unwrap()).unwrap();
     // The log line is written when the response has gone: wait for it.
-    let log = loop {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        if log.contains("WhoAmI") || started.elapsed() > Duration::from_secs(30) {
-            break log;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    child.kill().ok();
-    child.wait().ok();
+    let log = Server::wait_for(&server.log, "WhoAmI").await;
     let lines: Vec<serde_json::Value> = log
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())

@@ -66,6 +66,34 @@ async fn team_manager(app: &TestApp, owner: &User, login: &str, teams: &[&str]) 
     app.sign_in(&manager, PASSWORD).await
 }
 
+/// A new app of the owner's account, authorized by the API manager for `reps:read` through
+/// the real pages: the app, its tokens, and the authorizations the owner then lists
+/// (`{ id application { id } }`).
+async fn authorized_app(
+    app: &TestApp,
+    owner: &User,
+    api: &User,
+    scopes: &[&str],
+) -> (crate::harness::TestClient, crate::harness::AppTokens, Value) {
+    let client = app.register_app(owner, scopes).await;
+    let tokens = app
+        .authorize_app(
+            &client,
+            &api.manager.login,
+            crate::harness::USER_PASSWORD,
+            "reps:read",
+        )
+        .await;
+    let listed = owner
+        .gql(
+            "query($m: ID!) { manager(id: $m) { authorizedApplications { id application { id } } } }",
+            json!({ "m": gid(IdKind::Manager, api.manager.id) }),
+        )
+        .await;
+    let authorizations = data(&listed, "manager")["authorizedApplications"].clone();
+    (client, tokens, authorizations)
+}
+
 const NODE: &str = "query($id: ID!) { node(id: $id) { __typename id
     ... on Team { name } ... on Portal { name } ... on Rep { login } ... on Manager { login }
     ... on Account { name } } }";
@@ -521,22 +549,9 @@ async fn node_finds_accounts_and_app_authorizations_only_for_those_who_may_read_
     let (_, stranger) = app.company_owner().await;
     let support = team(&owner, "Support", None).await;
     let lead = team_manager(&app, &owner, "node.lead", &[&support]).await;
-    let client = app.register_app(&owner, &["REPS_READ", "TEAMS_READ"]).await;
-    let tokens = app
-        .authorize_app(
-            &client,
-            &api.manager.login,
-            crate::harness::USER_PASSWORD,
-            "reps:read",
-        )
-        .await;
-    let listed = owner
-        .gql(
-            "query($m: ID!) { manager(id: $m) { authorizedApplications { id application { id } } } }",
-            json!({ "m": gid(IdKind::Manager, api.manager.id) }),
-        )
-        .await;
-    let authorization = &data(&listed, "manager")["authorizedApplications"][0];
+    let (client, tokens, authorizations) =
+        authorized_app(&app, &owner, &api, &["REPS_READ", "TEAMS_READ"]).await;
+    let authorization = &authorizations[0];
     let authorization_id = authorization["id"].clone();
     assert_eq!(authorization["application"]["id"], json!(client.id));
     let account = data(&owner.gql("{ account { id } }", json!({})).await, "account")["id"].clone();
@@ -657,21 +672,8 @@ async fn wrong_ids_and_values_answer_after_permission_and_no_op_app_patches_writ
         .await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
     // Revoking with an authorization's id (not the app's) is a mistake, not a silent no-op.
-    let client = app.register_app(&owner, &["REPS_READ"]).await;
-    app.authorize_app(
-        &client,
-        &api.manager.login,
-        crate::harness::USER_PASSWORD,
-        "reps:read",
-    )
-    .await;
-    let listed = owner
-        .gql(
-            "query($m: ID!) { manager(id: $m) { authorizedApplications { id } } }",
-            json!({ "m": gid(IdKind::Manager, api.manager.id) }),
-        )
-        .await;
-    let authorization = data(&listed, "manager")["authorizedApplications"][0]["id"].clone();
+    let (client, _, authorizations) = authorized_app(&app, &owner, &api, &["REPS_READ"]).await;
+    let authorization = authorizations[0]["id"].clone();
     const REVOKE: &str =
         "mutation($m: ID!, $a: [ID!]!) { revokeApiManagerApplications(managerId: $m, appIds: $a) {
         authorizedApplications { id } } }";
