@@ -57,15 +57,19 @@
 //        A new RS256 key signs from now on; the JWKS lists it first, then the older ones
 //        (dropped with retire_old). A relying party holding the old JWKS meets an unknown kid.
 //        → {"kid": "<new kid>", "jwks": ["<kid>", …]}
-//   POST /__test/next-id-token          body {"claims": {…}, "unknown_key": false}
-//        The NEXT ID token the token endpoint returns is re-signed by us after these claims are
-//        merged over its payload (a null value removes a claim): {"aud": "someone-else"},
-//        {"nonce": "not-yours"}, {"exp": <epoch seconds>}, {"iss": "…"}, {"azp": "…"}.
-//        With "unknown_key": true it is signed by a key the JWKS never lists (kid "unknown-…").
-//        One shot: the token after that is untouched again. → {"armed": true}
+//   POST /__test/next-id-token          body {"client_id": "…", "claims": {…}, "unknown_key": false}
+//        The NEXT ID token the token endpoint returns to that client (to any client when
+//        client_id is left out) is re-signed by us after these claims are merged over its
+//        payload (a null value removes a claim): {"aud": "someone-else"}, {"nonce": "not-yours"},
+//        {"exp": <epoch seconds>}, {"iss": "…"}, {"azp": "…"}. With "unknown_key": true it is
+//        signed by a key the JWKS never lists (kid "unknown-…"). One shot: the token after that
+//        is untouched again. → {"armed": true}
 //   PUT  /__test/accounts               body {"sub": …, "email": …, "email_verified": …}
 //        Adds or replaces an account (e.g. an identity whose e-mail is not verified).
 //        → {"accounts": <count>}
+//   PUT  /__test/clients                body one client, as in CONFIG
+//        Adds or replaces a client (a provider shared by several tests, each relying party on
+//        its own port, gives each its own client). → {"clients": <count>}
 //   GET  /__test/last-id-token           → {"id_token": "<the last one issued>" | null}
 
 import * as crypto from 'node:crypto';
@@ -112,11 +116,16 @@ function findLogin(login) {
   return [...accounts.values()].find((a) => a.email?.toLowerCase() === wanted);
 }
 
-const idTokenTtl = new Map(
-  config.clients
-    .filter((c) => c.id_token_ttl_seconds !== undefined)
-    .map((c) => [c.client_id, c.id_token_ttl_seconds]),
-);
+// Clients by client_id, as given in CONFIG (oidc-provider's clients are fixed when it is
+// built: adding one builds a new instance, see useProvider).
+const clients = new Map();
+function putClient(client) {
+  if (typeof client?.client_id !== 'string' || !Array.isArray(client.redirect_uris)) {
+    throw new Error('a client needs "client_id" and "redirect_uris"');
+  }
+  clients.set(client.client_id, client);
+}
+config.clients.forEach(putClient);
 
 // ---- keys -------------------------------------------------------------------------------
 
@@ -131,7 +140,8 @@ let signingKeys = [newSigningKey()];
 
 // ---- tampering with the next ID token (our code, after oidc-provider has answered) -------
 
-let nextIdToken = null;
+// Knobs armed for the next ID token, by client_id ('*': whichever client comes first).
+const nextIdToken = new Map();
 let lastIdToken = null;
 
 const b64json = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -155,13 +165,14 @@ function resign(idToken, { claims = {}, unknown_key: unknownKey = false }) {
 
 // ---- the provider -----------------------------------------------------------------------
 
-// Cookie signing keys outlive a key rotation (a new Provider instance): flows in progress
-// keep working, and the in-memory adapter's storage is shared by every instance in the process.
+// Key rotation and a new client each build a new Provider instance. Flows in progress go on:
+// the cookie signing keys are the same, and oidc-provider's in-memory adapter keeps its data
+// in one store per process, shared by every instance.
 const cookieKeys = [crypto.randomBytes(32).toString('base64url')];
 
 function buildProvider(issuer) {
   const provider = new Provider(issuer, {
-    clients: config.clients.map((c) => ({
+    clients: [...clients.values()].map((c) => ({
       client_id: c.client_id,
       client_secret: c.client_secret,
       redirect_uris: c.redirect_uris,
@@ -215,7 +226,7 @@ function buildProvider(issuer) {
       };
     },
     ttl: {
-      IdToken: (_ctx, _token, client) => idTokenTtl.get(client.clientId) ?? 3600,
+      IdToken: (_ctx, _token, client) => clients.get(client.clientId)?.id_token_ttl_seconds ?? 3600,
       AuthorizationCode: 60,
       Interaction: 600,
       Session: 3600,
@@ -233,9 +244,10 @@ function buildProvider(issuer) {
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || !ctx.body?.id_token) return;
-    if (nextIdToken) {
-      const knob = nextIdToken;
-      nextIdToken = null;
+    const armedFor = [ctx.oidc.client.clientId, '*'].find((id) => nextIdToken.has(id));
+    if (armedFor !== undefined) {
+      const knob = nextIdToken.get(armedFor);
+      nextIdToken.delete(armedFor);
       ctx.body = { ...ctx.body, id_token: resign(ctx.body.id_token, knob) };
       log('next ID token re-signed with', JSON.stringify(knob));
     }
@@ -328,12 +340,20 @@ async function control(req, res, path) {
   }
   if (path === '/__test/next-id-token' && req.method === 'POST') {
     const body = JSON.parse((await readBody(req)) || '{}');
-    nextIdToken = { claims: body.claims ?? {}, unknown_key: Boolean(body.unknown_key) };
+    nextIdToken.set(body.client_id ?? '*', {
+      claims: body.claims ?? {},
+      unknown_key: Boolean(body.unknown_key),
+    });
     return json(res, 200, { armed: true });
   }
   if (path === '/__test/accounts' && req.method === 'PUT') {
     putAccount(JSON.parse(await readBody(req)));
     return json(res, 200, { accounts: accounts.size });
+  }
+  if (path === '/__test/clients' && req.method === 'PUT') {
+    putClient(JSON.parse(await readBody(req)));
+    useProvider(buildProvider(provider.issuer));
+    return json(res, 200, { clients: clients.size });
   }
   if (path === '/__test/last-id-token' && req.method === 'GET') {
     return json(res, 200, { id_token: lastIdToken });
