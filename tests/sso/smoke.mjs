@@ -85,7 +85,7 @@ check('discovery names the issuer', discovery.issuer === issuer);
 check('discovery offers S256 PKCE', discovery.code_challenge_methods_supported?.includes('S256'));
 
 /// One sign-in: returns what the callback received and the relying party's secrets.
-async function signIn({ client = CLIENT, login = 'ada', tamperNonce = false } = {}) {
+async function signIn({ client = CLIENT, login = 'ada', tamperNonce = false, redirectUri = REDIRECT_URI } = {}) {
   jar.clear();
   const verifier = random();
   const state = random();
@@ -94,7 +94,7 @@ async function signIn({ client = CLIENT, login = 'ada', tamperNonce = false } = 
   auth.search = new URLSearchParams({
     response_type: 'code',
     client_id: client.client_id,
-    redirect_uri: REDIRECT_URI,
+    redirect_uri: redirectUri,
     scope: 'openid email profile',
     state,
     nonce: tamperNonce ? 'an-attackers-nonce' : nonce,
@@ -111,6 +111,7 @@ async function signIn({ client = CLIENT, login = 'ada', tamperNonce = false } = 
     body: new URLSearchParams({ login }),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
   });
+  if (res.status === 200 && (await res.text()).includes('unknown login')) throw new Error('unknown login');
   // Follow the provider's redirects until one leaves for the relying party's callback.
   const next = () => {
     if (res.status !== 302 && res.status !== 303) throw new Error(`expected a redirect, got ${res.status}`);
@@ -121,10 +122,10 @@ async function signIn({ client = CLIENT, login = 'ada', tamperNonce = false } = 
     res = await request('GET', location);
     location = next();
   }
-  return { callback: location, verifier, state, nonce, client };
+  return { callback: location, verifier, state, nonce, client, redirectUri };
 }
 
-async function exchange({ callback, verifier, client }) {
+async function exchange({ callback, verifier, client, redirectUri }) {
   const res = await fetch(discovery.token_endpoint, {
     method: 'POST',
     headers: {
@@ -134,7 +135,7 @@ async function exchange({ callback, verifier, client }) {
     body: new URLSearchParams({
       grant_type: 'authorization_code',
       code: callback.searchParams.get('code'),
-      redirect_uri: REDIRECT_URI,
+      redirect_uri: redirectUri,
       code_verifier: verifier,
     }),
   });
@@ -239,7 +240,17 @@ try {
   check('PUT /__test/accounts: the new account signs in', decode((await exchange(cy)).body.id_token).payload.sub === 'cy');
   let failedLogin;
   try { await signIn({ login: 'nobody' }); } catch (e) { failedLogin = e; }
-  check('an unknown login does not leave the provider', failedLogin !== undefined);
+  check('an unknown login gets the form again, with "unknown login"', failedLogin?.message === 'unknown login');
+
+  // A client added at run time (one provider shared by tests on several ports), and a knob
+  // armed for one client only.
+  const other = { client_id: 'added', client_secret: 'added-secret-0123456789' };
+  await request('PUT', `${issuer}/__test/clients`, { body: JSON.stringify({ ...other, redirect_uris: ['http://127.0.0.1:10/sso/callback'] }) });
+  await request('POST', `${issuer}/__test/next-id-token`, { body: JSON.stringify({ client_id: 'added', claims: { aud: 'someone-else' } }) });
+  const mine = await signIn();
+  check('a knob armed for another client leaves this one alone', (await verify((await exchange(mine)).body.id_token, mine)).length === 0);
+  const added = await signIn({ client: other, redirectUri: 'http://127.0.0.1:10/sso/callback' });
+  check('PUT /__test/clients: the new client signs in, and its knob fires', added.callback.origin === 'http://127.0.0.1:10' && (await verify((await exchange(added)).body.id_token, added)).join() === 'aud');
 } catch (err) {
   check(`no exception: ${err.stack}`, false);
 } finally {
