@@ -351,8 +351,17 @@ async function control(req, res, path) {
     return json(res, 200, { accounts: accounts.size });
   }
   if (path === '/__test/clients' && req.method === 'PUT') {
-    putClient(JSON.parse(await readBody(req)));
-    useProvider(buildProvider(provider.issuer));
+    const client = JSON.parse(await readBody(req));
+    const before = clients.get(client?.client_id);
+    putClient(client);
+    try {
+      useProvider(buildProvider(provider.issuer));
+    } catch (err) {
+      // oidc-provider refused the metadata: keep the clients that worked.
+      if (before) clients.set(before.client_id, before);
+      else clients.delete(client.client_id);
+      throw err;
+    }
     return json(res, 200, { clients: clients.size });
   }
   if (path === '/__test/last-id-token' && req.method === 'GET') {
@@ -371,7 +380,9 @@ const server = http.createServer(async (req, res) => {
   } catch (err) {
     log('error on', req.method, path, err);
     if (!res.headersSent) {
-      json(res, err.statusCode ?? 500, { error: err.name, error_description: err.message });
+      // A control request that is not understood is the test's mistake: 400, with the reason.
+      const status = err.statusCode ?? (path.startsWith('/__test/') ? 400 : 500);
+      json(res, status, { error: err.name, error_description: err.message });
     }
   }
 });
