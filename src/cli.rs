@@ -166,10 +166,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         return Ok(());
     }
     let config = Config::load(&cli.config).map_err(|e| CliError::new("configuration", e))?;
-    telemetry::init(config.log_format);
-    if let Command::Serve = command {
-        return serve(config).await;
+    // Traces are for the server; a command's statements would be traces of nothing.
+    let serving = matches!(command, Command::Serve);
+    let telemetry = telemetry::init(config.log_format, serving)
+        .map_err(|e| CliError::new("OpenTelemetry", e))?;
+    if serving {
+        let served = serve(config).await;
+        // The spans still queued are sent before the process ends.
+        telemetry.shutdown();
+        return served;
     }
+    telemetry.shutdown();
     let db = open(&config).await?;
     db::migrate(&db)
         .await

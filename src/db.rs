@@ -30,7 +30,9 @@ pub struct ConnectError {
 
 /// Opens a pool. SQLite gets WAL, foreign keys and a busy timeout on every connection, so
 /// readers never block the writer and a second writer waits instead of failing (write
-/// transactions must begin with [`begin_write`] for that).
+/// transactions must begin with [`begin_write`] for that). Statements are traced (sea-orm's
+/// spans, exported only when OpenTelemetry is on) with their SQL text, which holds placeholders
+/// and never the values bound to them.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -44,7 +46,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
-        });
+        })
+        // Each checkout's wait, as a TRACE event only the pool-wait histogram listens to (see
+        // `telemetry`); a wait past 2 s stays a warning in the log, as sqlx has it.
+        .map_sqlx_sqlite_pool_opts(|opts| opts.acquire_time_level(log::LevelFilter::Trace))
+        .map_sqlx_postgres_pool_opts(|opts| opts.acquire_time_level(log::LevelFilter::Trace));
     if url.starts_with("sqlite:") {
         options.min_connections(1).max_connections(8);
     } else {

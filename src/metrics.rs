@@ -36,6 +36,7 @@ const HASH_QUEUE: &str = "admin_center_password_hash_queue";
 const POOL_IN_USE: &str = "admin_center_db_pool_connections_in_use";
 const POOL_IDLE: &str = "admin_center_db_pool_connections_idle";
 const POOL_MAX: &str = "admin_center_db_pool_connections_max";
+const POOL_ACQUIRE: &str = "admin_center_db_pool_acquire_seconds";
 
 /// Distinct GraphQL operation names kept as label values; later names count as `other`.
 pub const MAX_OPERATION_NAMES: usize = 100;
@@ -138,6 +139,11 @@ fn describe() {
         "Idle database connections in the pool, sampled at scrape time."
     );
     describe_gauge!(POOL_MAX, "The database pool's maximum size.");
+    describe_histogram!(
+        POOL_ACQUIRE,
+        Unit::Seconds,
+        "Time a statement or transaction waited for a database connection from the pool."
+    );
     // Series with a fixed label set start at 0, so a rate is defined before the first event.
     for outcome in [
         "success",
@@ -184,6 +190,12 @@ pub fn render(db: &DatabaseConnection, hasher: &Hasher) -> Option<String> {
         gauge!(POOL_MAX).set(f64::from(max));
     }
     Some(handle.render())
+}
+
+/// One connection taken from the database pool after waiting `seconds` (reported by sqlx, see
+/// [`crate::telemetry`]).
+pub fn db_pool_acquire(seconds: f64) {
+    histogram!(POOL_ACQUIRE).record(seconds);
 }
 
 /// Methods outside the standard set would let a client mint label values.

@@ -247,6 +247,7 @@ pub async fn post(
         BatchRequest::Single(request) => {
             let request = hidden(request, hide_schema);
             request_log::note_operation(&req, request.operation_name.as_deref());
+            note_operation_type(&req, &request);
             let schema = graphql::pick(&schema, &introspection, &request);
             respond(run(schema, request, &caller).await)
         }
@@ -263,6 +264,7 @@ pub async fn post(
             for request in requests {
                 let request = hidden(request, hide_schema);
                 request_log::note_operation(&req, request.operation_name.as_deref());
+                note_operation_type(&req, &request);
                 let schema = graphql::pick(&schema, &introspection, &request);
                 responses.push(run(schema, request, &caller).await);
             }
@@ -323,6 +325,7 @@ pub async fn get(
     };
     request_log::note_caller(&req, &principal);
     request_log::note_operation(&req, request.operation_name.as_deref());
+    note_operation_type(&req, &request);
     let request = hidden(request, hides_schema(&state, &principal));
     let caller = RequestCaller::new(state.db.clone(), principal, client);
     let schema = graphql::pick(&schema, &introspection, &request);
@@ -341,6 +344,36 @@ async fn run(
     let response = graphql::execute(schema, request, caller).await;
     crate::metrics::graphql_operation(name.as_deref(), &response, started.elapsed());
     response
+}
+
+/// The type of the operation that would run, for the request's trace span (only while traces
+/// are on: it parses the document once more). Nothing for a document that does not parse or
+/// names no such operation (the executor reports that).
+fn note_operation_type(req: &HttpRequest, request: &Request) {
+    if !crate::telemetry::traces_enabled() {
+        return;
+    }
+    let Ok(document) = parse_query(&request.query) else {
+        return;
+    };
+    let mut operations = document.operations.iter();
+    let selected = match request.operation_name.as_deref() {
+        Some(wanted) => operations.find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted)),
+        None => match (operations.next(), operations.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        },
+    };
+    if let Some((_, operation)) = selected {
+        request_log::note_operation_type(
+            req,
+            match operation.node.ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            },
+        );
+    }
 }
 
 /// Whether the operation that would run is a mutation. A document that does not parse is left

@@ -33,3 +33,4 @@ mod schema;
 mod signin;
 mod throttling;
 mod tls;
+mod traces;

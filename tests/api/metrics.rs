@@ -418,3 +418,44 @@ fn the_parser_refuses_what_prometheus_would() {
         );
     }
 }
+
+/// The pool's wait for a connection, as a histogram: sqlx reports each checkout to the real
+/// server's tracing layers (an in-process `TestApp` installs none), so the real binary is
+/// run. Its count moves with requests.
+#[tokio::test]
+async fn pool_acquire_wait_is_a_histogram_that_moves_with_requests() {
+    const WAIT: &str = "admin_center_db_pool_acquire_seconds";
+    let mut server = crate::traces::Server::start(&[]).await;
+    let password = server.password().await;
+    let url = format!("http://127.0.0.1:{}/metrics", server.port);
+    let scrape = || async { reqwest::get(&url).await.unwrap().text().await.unwrap() };
+    let count_before = value(
+        &parse_exposition(&scrape().await),
+        &format!("{WAIT}_count"),
+        &[],
+    );
+    let token = server.sign_in(&password).await;
+    let bearer = format!("Bearer {token}");
+    for _ in 0..3 {
+        let me = server
+            .graphql(
+                json!({ "query": "query WhoAmI { me { id } }" }),
+                &[("authorization", &bearer)],
+            )
+            .await;
+        assert!(me["data"]["me"]["id"].is_string(), "{me}");
+    }
+    let text = scrape().await;
+    assert!(
+        text.contains(&format!("# TYPE {WAIT} histogram")),
+        "no {WAIT}: {text}"
+    );
+    let after = parse_exposition(&text);
+    let count = value(&after, &format!("{WAIT}_count"), &[]);
+    assert!(count >= count_before + 4.0, "{count_before} → {count}");
+    assert_eq!(
+        value(&after, &format!("{WAIT}_bucket"), &[("le", "+Inf")]),
+        count
+    );
+    assert!(value(&after, &format!("{WAIT}_sum"), &[]) >= 0.0);
+}
