@@ -89,6 +89,9 @@ impl Replica {
             .env("DATABASE_URL", database_url)
             .env("BIND", format!("127.0.0.1:{}", self.port))
             .env("PUBLIC_URL", public_url)
+            // SIGTERM: 2 s not ready but serving, longer than HAProxy takes to see it (two
+            // failed checks 500 ms apart), so no request meets a closing listener.
+            .env("SHUTDOWN_DRAIN_SECONDS", "2")
             .env("RUST_LOG", "warn")
             .env_remove("ADMIN_CENTER_CONFIG")
             .current_dir(dir)

@@ -401,12 +401,53 @@ async fn serve(config: Config) -> Result<(), CliError> {
         "admin-center listening; GraphiQL at http://{bind}/graphiql"
     );
     let schema = graphql::schema(state.clone());
-    http::server(state, schema, listener)
-        .map_err(|e| CliError::new("cannot start server", e))?
+    let drain = (state.config.shutdown_drain, state.draining.clone());
+    let server = http::server(state, schema, listener)
+        .map_err(|e| CliError::new("cannot start server", e))?;
+    tokio::spawn(stop_on_signal(server.handle(), drain.0, drain.1));
+    server
         .await
         .map_err(|e| CliError::new("server stopped", e))?;
     tracing::info!("admin-center stopped");
     Ok(())
+}
+
+/// Stops the server on SIGTERM or Ctrl-C (SIGINT). SIGTERM with a drain time first marks the
+/// server draining (`/readyz` answers 503) and keeps serving that long, so a load balancer
+/// stops sending requests before the listener closes (a connection the balancer opened just
+/// before would otherwise be reset). Then, or at once on Ctrl-C or a second signal: no new
+/// connections, requests in flight finish (up to 10 s).
+async fn stop_on_signal(
+    server: actix_web::dev::ServerHandle,
+    drain: std::time::Duration,
+    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut interrupt)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot listen for SIGTERM/SIGINT: stop the server with SIGKILL");
+        return;
+    };
+    let terminated = tokio::select! {
+        _ = term.recv() => true,
+        _ = interrupt.recv() => false,
+    };
+    if terminated && !drain.is_zero() {
+        draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            seconds = drain.as_secs(),
+            "SIGTERM: draining (/readyz answers 503, requests are still served), then stopping"
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(drain) => {}
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    }
+    tracing::info!("stopping: no new connections; requests in flight finish (up to 10 s)");
+    server.stop(true).await;
 }
 
 /// Binds the listener, saying what to do when the address is taken or not allowed.

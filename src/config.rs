@@ -82,6 +82,11 @@ pub struct ConfigArgs {
     /// internal `10.0.0.5:9100`. Default: unset, `/metrics` is on the main address.
     #[arg(long, env = "METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
+    /// On SIGTERM, how long to keep serving while `/readyz` answers 503, so a load balancer
+    /// stops sending requests before the listener closes (seconds, 0–300, default 0; set it
+    /// above the balancer's health-check interval × its fall count). Ctrl-C stops at once.
+    #[arg(long, env = "SHUTDOWN_DRAIN_SECONDS", global = true)]
+    pub shutdown_drain_seconds: Option<u64>,
 }
 
 impl std::fmt::Debug for ConfigArgs {
@@ -124,6 +129,7 @@ struct FileConfig {
     cors_origins: Option<String>,
     anonymous_introspection: Option<bool>,
     metrics_bind: Option<String>,
+    shutdown_drain_seconds: Option<u64>,
     max_query_depth: Option<usize>,
     max_query_complexity: Option<usize>,
     max_batch_size: Option<usize>,
@@ -199,6 +205,8 @@ pub struct Config {
     pub anonymous_introspection: bool,
     /// `/metrics` on its own listener; `None`: on the main one.
     pub metrics_bind: Option<SocketAddr>,
+    /// How long SIGTERM keeps the server serving, not ready, before it stops accepting.
+    pub shutdown_drain: std::time::Duration,
 }
 
 /// Which web origins may call the API from a browser.
@@ -285,6 +293,7 @@ impl std::fmt::Debug for Config {
             .field("cors_origins", &self.cors_origins)
             .field("anonymous_introspection", &self.anonymous_introspection)
             .field("metrics_bind", &self.metrics_bind)
+            .field("shutdown_drain", &self.shutdown_drain)
             .finish()
     }
 }
@@ -310,6 +319,7 @@ impl Default for Config {
             cors_origins: CorsOrigins::None,
             anonymous_introspection: true,
             metrics_bind: None,
+            shutdown_drain: std::time::Duration::ZERO,
         }
     }
 }
@@ -507,8 +517,19 @@ impl Config {
             .filter(|b| !b.trim().is_empty())
             .map(|b| resolve_address("metrics_bind", b.trim()))
             .transpose()?;
+        let shutdown_drain_seconds = args
+            .shutdown_drain_seconds
+            .or(file.shutdown_drain_seconds)
+            .unwrap_or(0);
+        if shutdown_drain_seconds > 300 {
+            return Err(ConfigError::Invalid {
+                key: "shutdown_drain_seconds",
+                message: "must be between 0 and 300".into(),
+            });
+        }
         Ok(Config {
             metrics_bind,
+            shutdown_drain: std::time::Duration::from_secs(shutdown_drain_seconds),
             anonymous_introspection: args
                 .anonymous_introspection
                 .or(file.anonymous_introspection)

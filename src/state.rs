@@ -36,6 +36,9 @@ pub struct AppState {
     pub page_key: PageKey,
     /// Bounds fire-and-forget work (password-reset lookups and mail).
     pub background: Arc<tokio::sync::Semaphore>,
+    /// Set on SIGTERM while the server drains: `/readyz` answers 503 so load balancers stop
+    /// sending requests before the listener closes.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             audience,
             page_key,
             background: Arc::new(tokio::sync::Semaphore::new(64)),
+            draining: Arc::default(),
         })
     }
 

@@ -12,8 +12,12 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// 200 while a `SELECT 1` succeeds within two seconds, 503 otherwise. The pool reconnects by
-/// itself, so the answer turns back to 200 as soon as the database is back.
+/// itself, so the answer turns back to 200 as soon as the database is back. 503 `draining`
+/// while the server drains before it stops (SIGTERM with `SHUTDOWN_DRAIN_SECONDS`).
 pub async fn readyz(state: Data<AppState>) -> HttpResponse {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return HttpResponse::ServiceUnavailable().json(json!({ "status": "draining" }));
+    }
     match tokio::time::timeout(Duration::from_secs(2), db::ping(&state.db)).await {
         Ok(Ok(())) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Ok(Err(err)) => {

@@ -112,9 +112,9 @@ async fn split_listeners(
         .map(ServiceResponse::map_into_left_body)
 }
 
-/// An HTTP server on `listener` (and on `METRICS_BIND` for `/metrics`, when set). actix stops
-/// it gracefully on SIGTERM and Ctrl-C: it stops accepting, lets requests in flight finish (up
-/// to 10 s), then returns.
+/// An HTTP server on `listener` (and on `METRICS_BIND` for `/metrics`, when set). It does not
+/// handle signals itself: `serve` stops it through its handle (see `cli::stop_on_signal`);
+/// stopped, it stops accepting, lets requests in flight finish (up to 10 s), then returns.
 pub fn server(
     state: AppState,
     schema: AppSchema,
@@ -146,6 +146,7 @@ pub fn server(
             .wrap(from_fn(request_log::log_request))
             .configure(routes.clone())
     })
+    .disable_signals()
     .shutdown_timeout(10);
     if let Some(workers) = workers {
         server = server.workers(workers);

@@ -187,10 +187,22 @@ fn free_port() -> u16 {
 /// Starts `serve` on `host:PORT` (a free port), stdout to `dir/run_name.out`, stderr to
 /// `dir/run_name.err`; returns the process and the port.
 fn spawn_serve(url: &str, dir: &Path, run_name: &str, host: &str) -> (Child, u16) {
+    spawn_serve_with(url, dir, run_name, host, &[])
+}
+
+/// [`spawn_serve`] with more environment variables.
+fn spawn_serve_with(
+    url: &str,
+    dir: &Path,
+    run_name: &str,
+    host: &str,
+    env: &[(&str, &str)],
+) -> (Child, u16) {
     let port = free_port();
     let out = std::fs::File::create(dir.join(format!("{run_name}.out"))).unwrap();
     let err = std::fs::File::create(dir.join(format!("{run_name}.err"))).unwrap();
     let child = Command::new(BIN)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", url)
         .env("BIND", format!("{host}:{port}"))
         .env("RUST_LOG", "warn")
@@ -492,4 +504,99 @@ async fn operator_reset_of_an_unknown_login_fails_and_says_so() {
         );
         assert!(stdout(&output).is_empty());
     }
+}
+
+/// Waits up to 60 s for /readyz 200 on 127.0.0.1:`port`.
+async fn until_ready(client: &reqwest::Client, port: u16) {
+    let started = Instant::now();
+    while client
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .map_or(true, |r| r.status() != 200)
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits up to `within` for `child` to exit; how long it took.
+async fn exits_within(child: &mut Child, within: Duration) -> Duration {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < within, "still running after {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+fn signal(child: &Child, name: &str) {
+    let sent = Command::new("kill")
+        .args(["-s", name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[tokio::test]
+async fn sigterm_with_a_drain_time_reports_not_ready_while_it_still_serves_then_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir).await;
+    let (mut child, port) = spawn_serve_with(
+        &url,
+        dir.path(),
+        "drain",
+        "127.0.0.1",
+        &[("SHUTDOWN_DRAIN_SECONDS", "3")],
+    );
+    let client = reqwest::Client::new();
+    until_ready(&client, port).await;
+
+    signal(&child, "TERM");
+    let signalled = Instant::now();
+    let readyz = loop {
+        let r = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 503 {
+            break r.json::<Value>().await.unwrap();
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(2), "still ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(readyz["status"], "draining");
+    // A load balancer still sending (it has not seen the 503 yet) is served.
+    let answer = client
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "stopped before its drain time"
+    );
+
+    exits_within(&mut child, Duration::from_secs(15)).await;
+    let drained = signalled.elapsed();
+    assert!(drained >= Duration::from_millis(2900), "{drained:?}");
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_at_once_even_with_a_drain_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(&dir).await;
+    let (mut child, port) = spawn_serve_with(
+        &url,
+        dir.path(),
+        "interrupt",
+        "127.0.0.1",
+        &[("SHUTDOWN_DRAIN_SECONDS", "300")],
+    );
+    until_ready(&reqwest::Client::new(), port).await;
+    signal(&child, "INT");
+    exits_within(&mut child, Duration::from_secs(15)).await;
 }
