@@ -448,26 +448,21 @@ async fn authorize(
         .next()
         .unwrap()
         .to_owned();
-    let mut form = hidden_inputs(&page.text().await.unwrap());
-    form.push(("login".into(), login.into()));
-    form.push(("password".into(), password.into()));
-    let consent = browser
-        .post(format!("{base}/oauth/authorize"))
-        .header("cookie", &cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    // Each page's hidden fields, posted back with what the user adds.
+    let post = async |page: reqwest::Response, add: &[(&str, &str)]| {
+        let mut form = hidden_inputs(&page.text().await.unwrap());
+        form.extend(add.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        browser
+            .post(format!("{base}/oauth/authorize"))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+    let consent = post(page, &[("login", login), ("password", password)]).await;
     assert_eq!(consent.status(), 200, "consent page");
-    let mut form = hidden_inputs(&consent.text().await.unwrap());
-    form.push(("decision".into(), "allow".into()));
-    let back = browser
-        .post(format!("{base}/oauth/authorize"))
-        .header("cookie", &cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let back = post(consent, &[("decision", "allow")]).await;
     assert_eq!(back.status(), 303, "redirect back with a code");
     let location = back.headers()["location"].to_str().unwrap();
     let code = location
