@@ -36,6 +36,8 @@ pub struct AppState {
     pub page_key: PageKey,
     /// Bounds fire-and-forget work (password-reset lookups and mail).
     pub background: Arc<tokio::sync::Semaphore>,
+    /// Seals SSO client secrets at rest (keyed from the session signing key).
+    pub sso_sealer: crate::sso::sealed::Sealer,
 }
 
 impl AppState {
@@ -47,6 +49,10 @@ impl AppState {
     ) -> Result<Self, AppError> {
         let session_keys =
             SessionKeys::load(&db, config.session_signing_key.as_deref(), clock.now()).await?;
+        let sso_sealer = crate::sso::sealed::Sealer::new(&match &config.session_signing_key {
+            Some(key) => key.clone(),
+            None => crate::auth::keys::shared_secret(&db, "session", "HS256", clock.now()).await?,
+        });
         let mailer =
             Mailer::new(&config.mail_transport, &config.mail_from).map_err(AppError::internal)?;
         let hasher = Hasher::new(
@@ -87,6 +93,7 @@ impl AppState {
             audience,
             page_key,
             background: Arc::new(tokio::sync::Semaphore::new(64)),
+            sso_sealer,
         })
     }
 

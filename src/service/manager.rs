@@ -176,6 +176,7 @@ pub async fn create(
         force_password_change: true,
         user_initiated_password_reset: true,
         force_validation_prompt: false,
+        sso_break_glass: false,
         rights: 0,
         rep_controls: 0,
         created_at: now,
