@@ -94,6 +94,8 @@ stored_names! {
         SetManagerPortals => "setManagerPortals",
         /// `updateManagerLoginSettings`.
         UpdateManagerLoginSettings => "updateManagerLoginSettings",
+        /// `updateAccountSso` (for the client secret, only that it changed).
+        UpdateAccountSso => "updateAccountSso",
         /// `createTeam`.
         CreateTeam => "createTeam",
         /// `updateTeam`.

@@ -34,6 +34,7 @@ mod found;
 mod managers;
 mod nested;
 mod queries;
+mod sso;
 mod world;
 
 use world::*;
