@@ -38,6 +38,8 @@ pub struct AppState {
     pub background: Arc<tokio::sync::Semaphore>,
     /// Seals SSO client secrets at rest (keyed from the session signing key).
     pub sso_sealer: crate::sso::sealed::Sealer,
+    /// The OpenID Connect relying party (its HTTP client and discovery cache).
+    pub oidc: crate::sso::oidc::Oidc,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
                 clock.clone(),
             )),
         ]);
+        let oidc = crate::sso::oidc::Oidc::new(clock.clone()).map_err(AppError::internal)?;
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -94,6 +97,7 @@ impl AppState {
             page_key,
             background: Arc::new(tokio::sync::Semaphore::new(64)),
             sso_sealer,
+            oidc,
         })
     }
 

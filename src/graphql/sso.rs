@@ -1,4 +1,4 @@
-//! `AccountSso` and `updateAccountSso`: single sign-on through the
+//! `AccountSso`, `updateAccountSso` and `completeSsoLogin`: single sign-on through the
 //! account's own OpenID Connect provider (SPEC 5). Settings are for company managers only;
 //! the client secret is write-only (`clientSecretSet` tells whether one is stored).
 
@@ -8,6 +8,7 @@ use entity::account_sso::{self, IdentityClaim as Stored};
 use super::{
     client, mutation_scope,
     scalars::{DateTime, Kind, to_id},
+    session::LoginPayload,
     state,
 };
 use crate::{error::GqlResultExt, service};
@@ -187,5 +188,18 @@ impl SsoMutation {
         .await
         .gql()?;
         answer(ctx, row)
+    }
+
+    /// Exchanges the one-time code a single sign-on brought back (`sso_code` in `return_to`)
+    /// for a session, like `login`. Good once, for 60 seconds; `UNAUTHENTICATED` otherwise.
+    async fn complete_sso_login(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        let signed_in = crate::sso::flow::complete(state(ctx)?, &code, client(ctx))
+            .await
+            .gql()?;
+        LoginPayload::new(ctx, signed_in)
     }
 }

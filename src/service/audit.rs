@@ -96,6 +96,9 @@ stored_names! {
         UpdateManagerLoginSettings => "updateManagerLoginSettings",
         /// `updateAccountSso` (for the client secret, only that it changed).
         UpdateAccountSso => "updateAccountSso",
+        /// A single sign-on that gave no session (its `reason` in `after`; the caller is
+        /// anonymous).
+        SsoLoginFailed => "ssoLoginFailed",
         /// `createTeam`.
         CreateTeam => "createTeam",
         /// `updateTeam`.

@@ -13,4 +13,8 @@
 //! of *credential on requests* is a plugin of the auth chain (`src/auth/plugin.rs`), not
 //! something here.
 
+pub mod flow;
+pub mod http_client;
+pub mod oidc;
+pub mod routes;
 pub mod sealed;

@@ -31,5 +31,6 @@ mod rep_overrides;
 mod reps;
 mod schema;
 mod signin;
+mod sso;
 mod throttling;
 mod tls;
