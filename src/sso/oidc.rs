@@ -167,11 +167,6 @@ impl Oidc {
         })
     }
 
-    /// Forgets what was fetched from `issuer` (its settings changed).
-    pub async fn forget(&self, issuer: &str) {
-        self.cache.write().await.remove(issuer);
-    }
-
     async fn discover(&self, issuer: &str) -> Result<Arc<Discovered>, Failure> {
         let now = self.clock.now();
         if let Some(hit) = self
