@@ -1,6 +1,6 @@
 //! The one-time code a finished single sign-on hands the front end (in its `return_to`), which
-//! `completeSsoLogin(code)` exchanges for a session. Only its SHA-256 is stored; single use,
-//! 60 seconds.
+//! `completeSsoLogin(code)` exchanges for a session (or, for a link, `completeSsoLink(code)`
+//! turns into a linked identity). Only its SHA-256 is stored; single use, 60 seconds.
 
 use sea_orm::entity::prelude::*;
 
@@ -15,6 +15,9 @@ pub struct Model {
     pub manager_id: Uuid,
     /// The identity provider that vouched for the manager.
     pub issuer: String,
+    /// `None`: a sign-in code (`completeSsoLogin`). Set: a link code (`completeSsoLink`), the
+    /// `sub` to link to the manager once the manager's own session confirms it.
+    pub subject: Option<String>,
     /// Whether the provider vouched for the manager's e-mail address.
     pub email_verified: bool,
     pub created_at: DateTimeUtc,

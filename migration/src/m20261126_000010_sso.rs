@@ -154,6 +154,9 @@ impl MigrationTrait for Migration {
                     .col(uuid(SsoCompletionCodes::SsoLoginId))
                     .col(uuid(SsoCompletionCodes::ManagerId))
                     .col(text(SsoCompletionCodes::Issuer))
+                    // Set for a link code: the `sub` to link to the manager once the manager's
+                    // own session confirms it (`completeSsoLink`).
+                    .col(string_len_null(SsoCompletionCodes::Subject, 255))
                     .col(boolean(SsoCompletionCodes::EmailVerified))
                     .col(timestamp_with_time_zone(SsoCompletionCodes::CreatedAt))
                     .col(timestamp_with_time_zone(SsoCompletionCodes::ExpiresAt))
@@ -257,6 +260,7 @@ enum SsoCompletionCodes {
     SsoLoginId,
     ManagerId,
     Issuer,
+    Subject,
     EmailVerified,
     CreatedAt,
     ExpiresAt,

@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, InputObject, Object};
 use entity::account_sso::{self, IdentityClaim as Stored};
 
 use super::{
-    client, mutation_scope,
+    Manager, client, mutation_scope,
     scalars::{DateTime, Kind, to_id},
     session::LoginPayload,
     state,
@@ -20,8 +20,9 @@ pub enum IdentityClaim {
     /// The `email` claim, only when the provider says `email_verified: true`; matched
     /// (case-insensitively) with the e-mail address of a manager of the account.
     Email,
-    /// The `sub` claim, linked to a manager once (by a sign-in that matched on a verified
-    /// e-mail address while the claim was `EMAIL`).
+    /// The `sub` claim, linked to a manager once: by a sign-in that matched on a verified
+    /// e-mail address while the claim was `EMAIL`, or by the manager itself
+    /// (`startSsoLink`, `completeSsoLink`).
     Sub,
 }
 
@@ -197,9 +198,40 @@ impl SsoMutation {
         ctx: &Context<'_>,
         code: String,
     ) -> async_graphql::Result<LoginPayload> {
-        let signed_in = crate::sso::flow::complete(state(ctx)?, &code, client(ctx))
+        let signed_in = crate::sso::session::complete(state(ctx)?, &code, client(ctx))
             .await
             .gql()?;
         LoginPayload::new(ctx, signed_in)
+    }
+
+    /// Starts linking the signed-in manager's identity at the account's identity provider:
+    /// needed once for `identityClaim: SUB` when the provider does not vouch for e-mail
+    /// addresses (Entra ID). Answers the URL to open in the browser (good once, 30 minutes);
+    /// the provider's answer comes back to `returnTo` with `sso_link_code`, which
+    /// `completeSsoLink` takes. Company and team managers, with their own session.
+    async fn start_sso_link(
+        &self,
+        ctx: &Context<'_>,
+        return_to: Option<String>,
+    ) -> async_graphql::Result<String> {
+        let scope = mutation_scope(ctx)?;
+        crate::sso::link::start_link(state(ctx)?, scope.access(), return_to.as_deref())
+            .await
+            .gql()
+    }
+
+    /// Links the identity the provider vouched for (the `sso_link_code` a link brought back)
+    /// to the signed-in manager, which must be the one that started the link. Good once, for
+    /// 60 seconds; `UNAUTHENTICATED` otherwise.
+    async fn complete_sso_link(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
+        crate::sso::link::complete_link(state(ctx)?, scope.access(), client(ctx), &code)
+            .await
+            .map(|m| Manager(m, scope))
+            .gql()
     }
 }

@@ -99,6 +99,8 @@ stored_names! {
         /// A single sign-on that gave no session (its `reason` in `after`; the caller is
         /// anonymous).
         SsoLoginFailed => "ssoLoginFailed",
+        /// `completeSsoLink`: a manager linked its identity at the account's provider.
+        LinkSsoIdentity => "linkSsoIdentity",
         /// `createTeam`.
         CreateTeam => "createTeam",
         /// `updateTeam`.

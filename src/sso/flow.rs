@@ -1,15 +1,17 @@
 //! The single sign-on of a manager, from `/sso/{account}/start` to `completeSsoLogin`:
 //! pending sign-ins (single use, [`PENDING_TTL`]), matching the identity to a manager of the
 //! account (never creating one), the one-time completion code (single use,
-//! [`COMPLETION_TTL`]) and the session it is exchanged for, with the same throttling, session
-//! rules and audit as a password sign-in.
+//! [`COMPLETION_TTL`]); the session it is exchanged for is [`super::session`]. Throttled and
+//! audited like a password sign-in.
 //!
 //! Matching: claim `EMAIL` takes the `email` claim only with `email_verified: true` and
 //! compares it case-insensitively with the addresses of the account's company and team
 //! managers (API managers are machine logins: they keep passwords and never sign in here);
 //! exactly one must match. Such a sign-in links the identity (`iss` + `sub`) to the manager.
-//! Claim `SUB` takes only identities linked that way: an account can start with `EMAIL`,
-//! then switch to `SUB` so that a changed address at the provider no longer moves anyone.
+//! Claim `SUB` takes only identities linked that way, or linked by the manager itself
+//! ([`super::link`], for providers that do not vouch for addresses, such as Entra ID): an
+//! account can start with `EMAIL`, then switch to `SUB` so that a changed address at the
+//! provider no longer moves anyone.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
@@ -20,8 +22,7 @@ use entity::{
     sso_login::{self, Purpose},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, EntityTrait, ExprTrait, QueryFilter, sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -35,7 +36,7 @@ use crate::{
     error::AppError,
     service::{
         audit::{self, Action, AuditActor, AuditEntry, TargetType},
-        session::{SignedIn, hash_secret, new_secret, open::open_session_as},
+        session::{hash_secret, new_secret},
         sso::return_to_allowed,
     },
     state::AppState,
@@ -49,6 +50,10 @@ pub const COMPLETION_TTL: Duration = Duration::seconds(60);
 pub const COMPLETION_CODE_PREFIX: &str = "acsc_";
 /// The query parameter the completion code is added to `return_to` as.
 pub const CODE_PARAMETER: &str = "sso_code";
+/// The query parameter a link's completion code is added to `return_to` as.
+pub const LINK_CODE_PARAMETER: &str = "sso_link_code";
+/// Prefix of link tickets (`startSsoLink`). Prefixes are public API: never change one.
+pub const LINK_TICKET_PREFIX: &str = "acsl_";
 
 /// The redirect URI registered at every provider: one for all accounts.
 pub fn redirect_uri(state: &AppState) -> String {
@@ -75,15 +80,18 @@ pub struct StartAnswer {
 
 /// `/sso/{account}/start`: checks the account's settings and `return_to`, stores a pending
 /// sign-in and gives the provider's authorization URL. `binding` is the browser's cookie if
-/// it has one (a new one otherwise). A failure is logged and audited like a callback's.
+/// it has one (a new one otherwise). With `link` (a ticket of [`super::link::start_link`]) the sign-in
+/// links an identity instead of opening a session. A failure is logged and audited like a
+/// callback's.
 pub async fn start(
     state: &AppState,
     account_id: Uuid,
     return_to: Option<&str>,
+    link: Option<&str>,
     binding: Option<String>,
     client: &ClientInfo,
 ) -> Result<StartAnswer, Result<Reason, AppError>> {
-    let outcome = begin(state, account_id, return_to, binding, client).await;
+    let outcome = begin(state, account_id, return_to, link, binding, client).await;
     reported(state, client, outcome).await
 }
 
@@ -91,6 +99,7 @@ async fn begin(
     state: &AppState,
     account_id: Uuid,
     return_to: Option<&str>,
+    link: Option<&str>,
     binding: Option<String>,
     client: &ClientInfo,
 ) -> Outcome<StartAnswer> {
@@ -111,6 +120,22 @@ async fn begin(
             Some(first) => first.clone(),
             None => return fail(Reason::ReturnTo, "empty allow-list", account),
         },
+    };
+    let link_manager_id = match link {
+        Some(ticket) => match super::link::spend_ticket(state, account_id, ticket, now)
+            .await
+            .map_err(Err)?
+        {
+            Some(manager_id) => Some(manager_id),
+            None => {
+                return fail(
+                    Reason::Link,
+                    "link ticket unknown, used or expired",
+                    account,
+                );
+            }
+        },
+        None => None,
     };
     let redirect = redirect_uri(state);
     let started = match state
@@ -141,8 +166,12 @@ async fn begin(
         binding_hash: Set(hash_secret(&binding)),
         nonce: Set(SecretHash(started.nonce)),
         pkce_verifier: Set(SecretHash(started.pkce_verifier)),
-        purpose: Set(Purpose::SignIn),
-        link_manager_id: Set(None),
+        purpose: Set(if link_manager_id.is_some() {
+            Purpose::Link
+        } else {
+            Purpose::SignIn
+        }),
+        link_manager_id: Set(link_manager_id),
         return_to: Set(return_to),
         client_address: Set(client.address.clone()),
         created_at: Set(now),
@@ -161,7 +190,7 @@ async fn begin(
 /// Prefix of the browser-binding cookie's value.
 pub const BINDING_PREFIX: &str = "acsb_";
 
-async fn enabled_settings(
+pub(super) async fn enabled_settings(
     state: &AppState,
     account_id: Uuid,
 ) -> Result<Option<account_sso::Model>, AppError> {
@@ -357,6 +386,22 @@ async fn finish(
         Ok(Err(failure)) => return fail(failure.reason, failure.detail, account),
         Err(_) => return fail(Reason::Unreachable, "timed out", account),
     };
+    if pending.purpose == Purpose::Link {
+        let Some(manager_id) = pending.link_manager_id else {
+            return fail(Reason::Link, "link without a manager", account);
+        };
+        throttle::succeeded(&state.db, &keys).await.map_err(Err)?;
+        return completion_redirect(
+            state,
+            &pending,
+            manager_id,
+            &settings.issuer,
+            Some(identity.subject),
+            false,
+            LINK_CODE_PARAMETER,
+        )
+        .await;
+    }
     let manager = match matching(state, &settings, &identity).await.map_err(Err)? {
         Ok(manager) => manager,
         Err(reason) => {
@@ -365,6 +410,34 @@ async fn finish(
         }
     };
     throttle::succeeded(&state.db, &keys).await.map_err(Err)?;
+    let vouched = identity.email_verified
+        && identity
+            .email
+            .as_deref()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case(manager.email.trim()));
+    completion_redirect(
+        state,
+        &pending,
+        manager.id,
+        &settings.issuer,
+        None,
+        vouched,
+        CODE_PARAMETER,
+    )
+    .await
+}
+
+/// Stores a completion code and answers `return_to` carrying it as `parameter`.
+async fn completion_redirect(
+    state: &AppState,
+    pending: &sso_login::Model,
+    manager_id: Uuid,
+    issuer: &str,
+    subject: Option<String>,
+    email_verified: bool,
+    parameter: &str,
+) -> Outcome<String> {
+    let now = state.clock.now();
     let code = new_secret(COMPLETION_CODE_PREFIX);
     sso_completion_code::Entity::delete_many()
         .filter(sso_completion_code::Column::ExpiresAt.lt(now - Duration::hours(1)))
@@ -374,13 +447,10 @@ async fn finish(
     sso_completion_code::Entity::insert(sso_completion_code::ActiveModel {
         code_hash: Set(hash_secret(&code)),
         sso_login_id: Set(pending.id),
-        manager_id: Set(manager.id),
-        issuer: Set(settings.issuer.clone()),
-        email_verified: Set(identity.email_verified
-            && identity
-                .email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(&manager.email))),
+        manager_id: Set(manager_id),
+        issuer: Set(issuer.to_owned()),
+        subject: Set(subject),
+        email_verified: Set(email_verified),
         created_at: Set(now),
         expires_at: Set(now + COMPLETION_TTL),
         used_at: Set(None),
@@ -390,9 +460,7 @@ async fn finish(
     .map_err(|e| Err(e.into()))?;
     let mut location =
         url::Url::parse(&pending.return_to).map_err(|e| Err(AppError::internal(e)))?;
-    location
-        .query_pairs_mut()
-        .append_pair(CODE_PARAMETER, &code);
+    location.query_pairs_mut().append_pair(parameter, &code);
     Ok(location.to_string())
 }
 
@@ -452,7 +520,7 @@ async fn matching(
 }
 
 /// Links `(issuer, subject)` to `manager`, replacing what either was linked to before.
-async fn link(
+pub(super) async fn link(
     db: sea_orm::DatabaseConnection,
     settings: &account_sso::Model,
     manager: &manager::Model,
@@ -482,101 +550,4 @@ async fn link(
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// `completeSsoLogin(code)`: the one-time code for a session. Throttled per client address
-/// like password sign-ins; a code is good once, for [`COMPLETION_TTL`]. Password rules do not
-/// apply (no `PASSWORD_CHANGE` restriction); `EMAIL_VALIDATION` applies unless the provider
-/// vouched for the manager's own address.
-pub async fn complete(
-    state: &AppState,
-    code: &str,
-    client: &ClientInfo,
-) -> Result<SignedIn, AppError> {
-    let now = state.clock.now();
-    let keys = client
-        .address
-        .as_deref()
-        .map(throttle::Key::address)
-        .into_iter()
-        .collect::<Vec<_>>();
-    throttle::attempt(&state.db, now, &keys).await?;
-    let code_hash = hash_secret(code.trim());
-    let txn = crate::db::begin_write(&state.db).await?;
-    let consumed = sso_completion_code::Entity::update_many()
-        .col_expr(sso_completion_code::Column::UsedAt, Expr::value(now))
-        .filter(sso_completion_code::Column::CodeHash.eq(code_hash.clone()))
-        .filter(sso_completion_code::Column::UsedAt.is_null())
-        .filter(sso_completion_code::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?;
-    let row = sso_completion_code::Entity::find_by_id(code_hash)
-        .one(&txn)
-        .await?
-        .filter(|_| consumed.rows_affected == 1);
-    let manager = match row {
-        Some(row) => manager::Entity::find_by_id(row.manager_id)
-            .one(&txn)
-            .await?
-            .map(|m| (m, row)),
-        None => None,
-    };
-    let Some((manager, row)) = manager else {
-        txn.commit().await?;
-        return Err(AppError::BadSsoCode);
-    };
-    if !crate::service::sso::enabled(&txn, manager.account_id).await? {
-        txn.commit().await?;
-        return Err(AppError::BadSsoCode);
-    }
-    let restriction =
-        if manager.force_validation_prompt && !manager.email_validated && !row.email_verified {
-            entity::session::Restriction::EmailValidation
-        } else {
-            entity::session::Restriction::Unrestricted
-        };
-    let (signed_in, mail) = open_session_as(state, &txn, manager, client, now, restriction).await?;
-    let entry = AuditEntry {
-        account_id: signed_in.manager.account_id,
-        actor: AuditActor::Manager {
-            id: signed_in.manager.id,
-            login: &signed_in.manager.login,
-        },
-        action: Action::Login,
-        target_type: TargetType::Manager,
-        target_id: Some(signed_in.manager.id),
-        before: None,
-        after: Some(json!({
-            "method": "sso",
-            "issuer": row.issuer,
-            "restriction": match signed_in.restriction {
-                entity::session::Restriction::EmailValidation => "EMAIL_VALIDATION",
-                entity::session::Restriction::PasswordChange => "PASSWORD_CHANGE",
-                entity::session::Restriction::Unrestricted => "NONE",
-            },
-        })),
-        client_address: client.address.clone(),
-    };
-    audit::record(&txn, now, entry).await?;
-    txn.commit().await?;
-    throttle::succeeded(&state.db, &keys).await?;
-    crate::metrics::sso_login("success");
-    if let Some(mail) = mail {
-        state.mailer.send_later(mail);
-    }
-    Ok(signed_in)
-}
-
-/// Whether a password sign-in of `manager` is refused because its account enforces SSO:
-/// company and team managers, except company managers flagged break-glass.
-pub async fn password_refused(
-    conn: &impl ConnectionTrait,
-    manager: &manager::Model,
-) -> Result<bool, AppError> {
-    let exempt = match manager.kind {
-        ManagerKind::Company => manager.sso_break_glass,
-        ManagerKind::Team => false,
-        ManagerKind::Api => true,
-    };
-    Ok(!exempt && crate::service::sso::enforced(conn, manager.account_id).await?)
 }

@@ -1,7 +1,8 @@
 //! Single sign-on of managers through their company's own identity provider (SPEC 5,
 //! issue 11). The settings live in `service::sso`; here is the sign-in: the routes
 //! ([`routes`]: `/sso/{account}/start`, `/sso/callback`), the flow ([`flow`]: pending
-//! sign-ins, matching, completion codes, sessions), OpenID Connect itself ([`oidc`], on the
+//! sign-ins, matching, completion codes), the session it ends in ([`session`]), linking an
+//! identity by the manager itself ([`link`]), OpenID Connect itself ([`oidc`], on the
 //! `openidconnect` crate, over a bounded [`http_client`]) and the client secret sealed at
 //! rest ([`sealed`]).
 //!
@@ -15,6 +16,8 @@
 
 pub mod flow;
 pub mod http_client;
+pub mod link;
 pub mod oidc;
 pub mod routes;
 pub mod sealed;
+pub mod session;

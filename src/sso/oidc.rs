@@ -40,6 +40,8 @@ pub enum Reason {
     NotEnabled,
     /// `return_to` is not in the account's allow-list.
     ReturnTo,
+    /// The link ticket of `startSsoLink` is unknown, used, expired or of another account.
+    Link,
     /// No pending sign-in for this `state` (unknown, used, or expired).
     State,
     /// The callback came to another browser than the one that started.
@@ -76,6 +78,7 @@ impl Reason {
         match self {
             Reason::NotEnabled => "not_enabled",
             Reason::ReturnTo => "return_to",
+            Reason::Link => "link",
             Reason::State => "state",
             Reason::Binding => "binding",
             Reason::ProviderError => "provider_error",

@@ -39,6 +39,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 struct StartQuery {
     return_to: Option<String>,
+    /// A ticket of `startSsoLink`: link the identity instead of signing in.
+    link: Option<String>,
 }
 
 async fn start(
@@ -61,6 +63,7 @@ async fn start(
         &state,
         account_id,
         query.return_to.as_deref(),
+        query.link.as_deref(),
         binding,
         &client,
     )
@@ -155,6 +158,11 @@ fn failure_page(reason: Result<Reason, AppError>) -> HttpResponse {
             StatusCode::BAD_REQUEST,
             "This sign-in link is not allowed",
             "The address to return to after signing in is not one this account allows.",
+        ),
+        Reason::Link => (
+            StatusCode::BAD_REQUEST,
+            "This link request has expired or was already used",
+            "Start linking your identity again from the management center.",
         ),
         Reason::State | Reason::Binding => (
             StatusCode::BAD_REQUEST,

@@ -279,9 +279,20 @@ impl Sso {
         act: AtProvider<'_>,
         tamper: impl FnOnce(url::Url) -> url::Url,
     ) -> (Browser, String) {
+        self.to_callback_from(&self.start_url(RETURN_TO), act, tamper)
+            .await
+    }
+
+    /// [`Sso::to_callback`] from a given start URL (a link's).
+    async fn to_callback_from(
+        &self,
+        start: &str,
+        act: AtProvider<'_>,
+        tamper: impl FnOnce(url::Url) -> url::Url,
+    ) -> (Browser, String) {
         let mut browser = Browser::new();
         browser._flow = Some(REGISTRATION.read().await);
-        let started = browser.get(&self.start_url(RETURN_TO)).await;
+        let started = browser.get(start).await;
         assert_eq!(started.status, 303, "{}", started.body);
         let authorize = tamper(url::Url::parse(&started.location.unwrap()).unwrap());
         assert!(authorize.as_str().starts_with(&self.provider.issuer));
@@ -408,6 +419,112 @@ async fn a_manager_signs_in_through_the_provider_and_gets_a_session() {
     assert_eq!(event["actorLogin"], manager.login.as_str(), "{events}");
     assert_eq!(event["after"]["method"], "sso", "{events}");
     assert_eq!(event["after"]["issuer"], sso.provider.issuer.as_str());
+}
+
+#[tokio::test]
+async fn a_manager_links_its_identity_once_then_signs_in_by_sub() {
+    let sso = setup().await;
+    let body = sso
+        .owner
+        .gql(UPDATE_SSO, json!({ "i": { "identityClaim": "SUB" } }))
+        .await;
+    assert_eq!(
+        body["data"]["updateAccountSso"]["identityClaim"], "SUB",
+        "{body}"
+    );
+    let team = sso.manager(ManagerKind::Team).await;
+    let user = sso.app.sign_in(&team, "Manager-Pass-2026").await;
+    // Like Entra ID: the provider does not vouch for the address, which is not the manager's.
+    let sub = Uuid::new_v4().to_string();
+    sso.provider
+        .account(&sub, &format!("{sub}@corp.example"), false)
+        .await;
+    sso.sign_in(&sub).await.refused(403, "no_manager");
+
+    let link = |user: User| async move {
+        let body = user
+            .gql(
+                "mutation($r: String) { startSsoLink(returnTo: $r) }",
+                json!({ "r": RETURN_TO }),
+            )
+            .await;
+        body["data"]["startSsoLink"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    };
+    let complete_link = |who: &User, code: String| {
+        let who = who.clone();
+        async move {
+            who.gql(
+                "mutation($c: String!) { completeSsoLink(code: $c) { id login } }",
+                json!({ "c": code }),
+            )
+            .await
+        }
+    };
+    let link_code = |answer: Answer| {
+        let location = answer
+            .location
+            .unwrap_or_else(|| panic!("{} {}", answer.status, answer.body));
+        url::Url::parse(&location)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "sso_link_code")
+            .map(|(_, v)| v.into_owned())
+            .expect("sso_link_code")
+    };
+
+    // A link code confirmed by another manager's session links nothing, and is spent.
+    let start = link(user.clone()).await;
+    let (mut browser, callback) = sso
+        .to_callback_from(&start, AtProvider::SignIn(&sub), |u| u)
+        .await;
+    let code = link_code(browser.get(&callback).await);
+    // Its hold on the provider's registrations ends here (see REGISTRATION).
+    drop(browser);
+    let stolen = complete_link(&sso.owner, code.clone()).await;
+    assert_eq!(error_code(&stolen), Some("UNAUTHENTICATED"), "{stolen}");
+    let late = complete_link(&user, code).await;
+    assert_eq!(error_code(&late), Some("UNAUTHENTICATED"), "{late}");
+    // A link ticket works once.
+    let again = Browser::new().get(&start).await;
+    again.refused(400, "link");
+
+    // The manager's own session confirms: linked.
+    let start = link(user.clone()).await;
+    let (mut browser, callback) = sso
+        .to_callback_from(&start, AtProvider::SignIn(&sub), |u| u)
+        .await;
+    let code = link_code(browser.get(&callback).await);
+    drop(browser);
+    let linked = complete_link(&user, code).await;
+    assert_eq!(
+        linked["data"]["completeSsoLink"]["login"],
+        team.login.as_str(),
+        "{linked}"
+    );
+
+    // From now on the identity signs the manager in.
+    let code = sso.sign_in(&sub).await.code();
+    let body = sso.complete(&code).await;
+    assert_eq!(
+        body["data"]["completeSsoLogin"]["manager"]["login"],
+        team.login.as_str(),
+        "{body}"
+    );
+    let events = sso
+        .owner
+        .gql(
+            "{ auditEvents(action: LINK_SSO_IDENTITY, first: 5) { totalCount nodes { actorLogin } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(events["data"]["auditEvents"]["totalCount"], 1, "{events}");
+    assert_eq!(
+        events["data"]["auditEvents"]["nodes"][0]["actorLogin"],
+        team.login.as_str()
+    );
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ pub async fn login(
 ) -> Result<SignedIn, AppError> {
     let manager = verify_password(state, login, password, client).await?;
     let now = state.clock.now();
-    if crate::sso::flow::password_refused(&state.db, &manager).await? {
+    if crate::sso::session::password_refused(&state.db, &manager).await? {
         let mut entry = super::anonymous_entry(&manager, Action::LoginFailed, client);
         entry.after = Some(json!({ "reason": "ssoEnforced" }));
         audit::record(&state.db, now, entry).await?;

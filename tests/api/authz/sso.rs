@@ -78,3 +78,59 @@ async fn sso_settings_change_only_for_company_managers() {
     ];
     fixture.check(Kind::Mutation, &rows).await;
 }
+
+/// Linking one's own identity at the provider: company and team managers, with their own
+/// session, in an account with SSO enabled. API managers never sign in through SSO; app
+/// tokens never reach it.
+const OWN_LINK: Expect = Expect {
+    api: FORBIDDEN,
+    app: App::Refused,
+    ..SIGNED_IN
+};
+
+#[tokio::test]
+async fn sso_links_are_for_company_and_team_managers_themselves() {
+    let fixture = fixture().await;
+    for owner in [
+        &fixture.owner,
+        fixture.user(Caller::OtherCompany).expect("B's owner"),
+    ] {
+        let body = owner
+            .gql(
+                r#"mutation { updateAccountSso(input: {
+                    issuer: "https://idp.example.com/realms/acme", clientId: "admin-center",
+                    clientSecret: "row-secret-value",
+                    returnToAllowList: ["https://admin.example.com/"], enabled: true }) { enabled } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(body["data"]["updateAccountSso"]["enabled"], true, "{body}");
+    }
+    let rows = [
+        Row {
+            name: "startSsoLink",
+            call: "startSsoLink",
+            on: "String",
+            select: "",
+            expect: OWN_LINK,
+            ..Row::BASE
+        },
+        Row {
+            name: "completeSsoLink (a code nobody was given)",
+            call: r#"completeSsoLink(code: "acsc_0000")"#,
+            on: "Manager",
+            select: "id",
+            expect: Expect {
+                company: UNAUTHENTICATED,
+                other_company: UNAUTHENTICATED,
+                team_with_right: UNAUTHENTICATED,
+                team_without_right: UNAUTHENTICATED,
+                team_on_t2: UNAUTHENTICATED,
+                team_elsewhere: UNAUTHENTICATED,
+                ..OWN_LINK
+            },
+            ..Row::BASE
+        },
+    ];
+    fixture.check(Kind::Mutation, &rows).await;
+}
