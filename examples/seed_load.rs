@@ -156,6 +156,7 @@ async fn main() {
             force_password_change: Set(false),
             user_initiated_password_reset: Set(true),
             force_validation_prompt: Set(false),
+            sso_break_glass: Set(false),
             rights: Set((m as i64 * 2654435761) & 0xFFFF & !0x80),
             rep_controls: Set(0x3),
             created_at: Set(now),

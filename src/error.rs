@@ -94,6 +94,12 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("validate your e-mail address to continue")]
     EmailValidationRequired,
+    /// A single sign-on completion code that is unknown, used or expired.
+    #[error("this sign-in code is invalid, used or expired; sign in again")]
+    BadSsoCode,
+    /// A correct password of a manager whose account signs in through its identity provider.
+    #[error("your company signs in through its identity provider: use single sign-on")]
+    SsoRequired { start_url: String },
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     /// The cause is logged where the error is turned into a response, never sent.
@@ -134,7 +140,10 @@ fn dependency_message(needs: &[(String, Vec<String>)]) -> String {
 impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Unauthenticated | AppError::BadCredentials => ErrorCode::Unauthenticated,
+            AppError::Unauthenticated | AppError::BadCredentials | AppError::BadSsoCode => {
+                ErrorCode::Unauthenticated
+            }
+            AppError::SsoRequired { .. } => ErrorCode::Forbidden,
             AppError::Forbidden
             | AppError::ForbiddenFields(_)
             | AppError::MissingScope(_)
@@ -225,6 +234,7 @@ impl ErrorExtensions for AppError {
                     ext.set("retryAfter", *retry_after_secs)
                 }
                 AppError::MissingScope(scope) => ext.set("scope", scope.name()),
+                AppError::SsoRequired { start_url } => ext.set("ssoStartUrl", start_url.clone()),
                 _ => {}
             }
         })

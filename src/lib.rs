@@ -15,5 +15,6 @@ pub mod mail;
 pub mod metrics;
 pub mod oauth;
 pub mod service;
+pub mod sso;
 pub mod state;
 pub mod telemetry;

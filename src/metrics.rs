@@ -30,6 +30,7 @@ const GRAPHQL_ERRORS: &str = "admin_center_graphql_errors_total";
 const GRAPHQL_DURATION: &str = "admin_center_graphql_operation_duration_seconds";
 const SIGN_INS: &str = "admin_center_sign_ins_total";
 const THROTTLE_REFUSALS: &str = "admin_center_throttle_refusals_total";
+const SSO_LOGINS: &str = "admin_center_sso_logins_total";
 const TOKEN_GRANTS: &str = "admin_center_oauth_token_grants_total";
 const REVOCATIONS: &str = "admin_center_revocations_total";
 const HASH_QUEUE: &str = "admin_center_password_hash_queue";
@@ -113,6 +114,10 @@ fn describe() {
     describe_counter!(
         SIGN_INS,
         "Password checks (GraphQL login and the OAuth sign-in page), by outcome."
+    );
+    describe_counter!(
+        SSO_LOGINS,
+        "Single sign-ons, by outcome: success, or the reason it failed (state, nonce, …)."
     );
     describe_counter!(
         THROTTLE_REFUSALS,
@@ -292,6 +297,11 @@ pub fn sign_in<T>(result: &Result<T, AppError>, restricted: impl FnOnce(&T) -> b
         Err(_) => "error",
     };
     counter!(SIGN_INS, "outcome" => outcome).increment(1);
+}
+
+/// One single sign-on: `success` (a session opened) or the failure's reason.
+pub fn sso_login(outcome: &'static str) {
+    counter!(SSO_LOGINS, "outcome" => outcome).increment(1);
 }
 
 pub fn throttle_refusal() {

@@ -39,6 +39,10 @@ pub struct AppState {
     /// Set on SIGTERM while the server drains: `/readyz` answers 503 so load balancers stop
     /// sending requests before the listener closes.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Seals SSO client secrets at rest (keyed from the session signing key).
+    pub sso_sealer: crate::sso::sealed::Sealer,
+    /// The OpenID Connect relying party (its HTTP client and discovery cache).
+    pub oidc: crate::sso::oidc::Oidc,
 }
 
 impl AppState {
@@ -50,6 +54,10 @@ impl AppState {
     ) -> Result<Self, AppError> {
         let session_keys =
             SessionKeys::load(&db, config.session_signing_key.as_deref(), clock.now()).await?;
+        let sso_sealer = crate::sso::sealed::Sealer::new(&match &config.session_signing_key {
+            Some(key) => key.clone(),
+            None => crate::auth::keys::shared_secret(&db, "session", "HS256", clock.now()).await?,
+        });
         let mailer =
             Mailer::new(&config.mail_transport, &config.mail_from).map_err(AppError::internal)?;
         let hasher = Hasher::new(
@@ -78,6 +86,7 @@ impl AppState {
                 clock.clone(),
             )),
         ]);
+        let oidc = crate::sso::oidc::Oidc::new(clock.clone()).map_err(AppError::internal)?;
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -91,6 +100,8 @@ impl AppState {
             page_key,
             background: Arc::new(tokio::sync::Semaphore::new(64)),
             draining: Arc::default(),
+            sso_sealer,
+            oidc,
         })
     }
 

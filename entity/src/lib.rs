@@ -2,12 +2,14 @@
 //! secret column can never become a GraphQL field by accident.
 
 pub mod account;
+pub mod account_sso;
 pub mod app_authorization;
 pub mod audit_event;
 pub mod developer_app;
 pub mod login;
 pub mod manager;
 pub mod manager_portal;
+pub mod manager_sso_identity;
 pub mod manager_team;
 pub mod oauth_code;
 pub mod oauth_key;
@@ -19,9 +21,11 @@ pub mod rep_portal;
 pub mod secret;
 pub mod session;
 pub mod signing_key;
+pub mod sso_completion_code;
+pub mod sso_login;
 pub mod team;
 pub mod team_subportal;
 pub mod throttle_bucket;
 pub mod token_family;
 
-pub use secret::SecretHash;
+pub use secret::{Sealed, SecretHash};

@@ -35,6 +35,9 @@ pub struct Model {
     pub force_password_change: bool,
     pub user_initiated_password_reset: bool,
     pub force_validation_prompt: bool,
+    /// A company manager that keeps its password when the account enforces single sign-on
+    /// (set by company managers; the server keeps at least one while SSO is enforced).
+    pub sso_break_glass: bool,
     /// Team-level rights (SPEC 4.1) as a bit mask; meaningful for team managers.
     pub rights: i64,
     /// Rep features this manager may switch (SPEC 4.2) as a bit mask.

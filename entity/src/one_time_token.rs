@@ -11,6 +11,10 @@ pub enum Purpose {
     PasswordReset,
     #[sea_orm(string_value = "EMAIL_VALIDATION")]
     EmailValidation,
+    /// A ticket that lets `/sso/{account}/start` link the identity a manager signs in with at
+    /// the account's provider to that manager (`startSsoLink`).
+    #[sea_orm(string_value = "SSO_LINK")]
+    SsoLink,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

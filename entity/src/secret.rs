@@ -1,4 +1,5 @@
-//! A stored hash of a secret (argon2 PHC string for passwords, SHA-256 hex for tokens).
+//! A stored hash of a secret (argon2 PHC string for passwords, SHA-256 hex for tokens), and a
+//! secret sealed at rest.
 
 use sea_orm::DeriveValueType;
 
@@ -20,9 +21,28 @@ impl sea_orm::TryFromU64 for SecretHash {
     }
 }
 
+/// A secret encrypted at rest (the SSO client secret: it must be usable, so it cannot be
+/// hashed). Its `Debug` never prints the ciphertext.
+#[derive(Clone, PartialEq, Eq, DeriveValueType)]
+pub struct Sealed(pub String);
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealed(<redacted>)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::SecretHash;
+    use super::{Sealed, SecretHash};
+
+    #[test]
+    fn debug_never_prints_a_sealed_secret() {
+        assert_eq!(
+            format!("{:?}", Sealed("v1.ab.cd.ef".into())),
+            "Sealed(<redacted>)"
+        );
+    }
 
     #[test]
     fn debug_never_prints_the_hash() {

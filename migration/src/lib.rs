@@ -13,6 +13,7 @@ mod m20261124_000006_one_time_tokens;
 mod m20261124_000007_throttle_buckets;
 mod m20261124_000008_organization;
 mod m20261126_000009_oauth;
+mod m20261126_000010_sso;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_throttle_buckets::Migration),
             Box::new(m20261124_000008_organization::Migration),
             Box::new(m20261126_000009_oauth::Migration),
+            Box::new(m20261126_000010_sso::Migration),
         ]
     }
 }

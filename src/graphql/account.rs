@@ -34,6 +34,20 @@ impl Account {
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
     }
+
+    /// Single sign-on through the company's OpenID Connect provider; `null` until set up.
+    /// Company managers only (`FORBIDDEN` for others, and for app tokens).
+    async fn sso(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::sso::AccountSso>> {
+        let scope = scope(ctx)?;
+        let row = service::sso::get(scope.access()).await.gql()?;
+        match row.filter(|row| row.account_id == self.0.id) {
+            Some(row) => super::sso::answer(ctx, row).map(Some),
+            None => Ok(None),
+        }
+    }
 }
 
 #[derive(Default)]

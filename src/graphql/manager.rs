@@ -52,6 +52,9 @@ pub struct LoginSettings {
     pub user_initiated_password_reset: bool,
     /// Sign-in is restricted until the e-mail address is validated.
     pub force_validation_prompt: bool,
+    /// A company manager that keeps its password when the account enforces single sign-on
+    /// (break-glass). While SSO is enforced at least one company manager has it.
+    pub sso_break_glass: bool,
 }
 
 /// The GraphQL object `Manager` (described on its `impl`).
@@ -97,6 +100,7 @@ impl Manager {
             force_password_change: self.0.force_password_change,
             user_initiated_password_reset: self.0.user_initiated_password_reset,
             force_validation_prompt: self.0.force_validation_prompt,
+            sso_break_glass: self.0.sso_break_glass,
         }
     }
 
@@ -297,6 +301,9 @@ pub struct LoginSettingsPatch {
     pub user_initiated_password_reset: Option<bool>,
     /// Sign-in is restricted until the e-mail address is validated.
     pub force_validation_prompt: Option<bool>,
+    /// Keeps the password working when SSO is enforced. Company managers only; the last
+    /// one of an enforced account cannot be turned off (`CONFLICT`).
+    pub sso_break_glass: Option<bool>,
 }
 
 #[derive(Default)]
@@ -466,6 +473,7 @@ impl ManagerMutation {
                 force_password_change: input.force_password_change,
                 user_initiated_password_reset: input.user_initiated_password_reset,
                 force_validation_prompt: input.force_validation_prompt,
+                sso_break_glass: input.sso_break_glass,
             },
         )
         .await

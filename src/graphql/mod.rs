@@ -17,6 +17,7 @@ mod rep;
 mod scalars;
 mod sdl;
 mod session;
+mod sso;
 mod team;
 
 use async_graphql::{
@@ -60,6 +61,7 @@ pub struct MutationRoot(
     portal::PortalMutation,
     rep::RepMutation,
     developer_app::DeveloperAppMutation,
+    sso::SsoMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -32,7 +32,10 @@ impl From<StoredRestriction> for Restriction {
 pub struct LoginPayload(service::SignedIn, Scope);
 
 impl LoginPayload {
-    fn new(ctx: &Context<'_>, signed_in: service::SignedIn) -> async_graphql::Result<Self> {
+    pub(super) fn new(
+        ctx: &Context<'_>,
+        signed_in: service::SignedIn,
+    ) -> async_graphql::Result<Self> {
         let scope = Scope::new(state(ctx)?.db.clone(), signed_in.principal());
         Ok(LoginPayload(signed_in, scope))
     }

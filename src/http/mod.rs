@@ -69,6 +69,7 @@ pub fn configure(state: AppState, schema: AppSchema) -> impl Fn(&mut web::Servic
             )
             .route("/graphql/schema.graphql", web::get().to(graphql::sdl))
             .configure(graphiql::routes)
+            .configure(crate::sso::routes::routes)
             .route("/healthz", web::get().to(health::healthz))
             .route("/readyz", web::get().to(health::readyz))
             .route("/metrics", web::get().to(metrics))

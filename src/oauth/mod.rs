@@ -5,7 +5,7 @@
 mod authorize;
 mod error;
 mod metadata;
-mod pages;
+pub(crate) mod pages;
 pub mod ticket;
 mod token;
 

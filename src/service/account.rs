@@ -92,6 +92,7 @@ async fn prepare(now: DateTime<Utc>, input: NewAccount) -> Result<CreatedAccount
         force_password_change: true,
         user_initiated_password_reset: true,
         force_validation_prompt: false,
+        sso_break_glass: false,
         rights: 0,
         rep_controls: 0,
         created_at: now,

@@ -94,6 +94,13 @@ stored_names! {
         SetManagerPortals => "setManagerPortals",
         /// `updateManagerLoginSettings`.
         UpdateManagerLoginSettings => "updateManagerLoginSettings",
+        /// `updateAccountSso` (for the client secret, only that it changed).
+        UpdateAccountSso => "updateAccountSso",
+        /// A single sign-on that gave no session (its `reason` in `after`; the caller is
+        /// anonymous).
+        SsoLoginFailed => "ssoLoginFailed",
+        /// `completeSsoLink`: a manager linked its identity at the account's provider.
+        LinkSsoIdentity => "linkSsoIdentity",
         /// `createTeam`.
         CreateTeam => "createTeam",
         /// `updateTeam`.

@@ -176,6 +176,7 @@ pub async fn create(
         force_password_change: true,
         user_initiated_password_reset: true,
         force_validation_prompt: false,
+        sso_break_glass: false,
         rights: 0,
         rep_controls: 0,
         created_at: now,
@@ -271,6 +272,7 @@ pub async fn delete(
                 "the last company manager of an account cannot be deleted".into(),
             ));
         }
+        crate::service::sso::keep_break_glass(change.txn(), &target).await?;
     }
     logins::release(change.txn(), id).await?;
     manager::Entity::delete_by_id(id).exec(change.txn()).await?;
@@ -427,6 +429,7 @@ pub struct LoginSettingsPatch {
     pub force_password_change: Option<bool>,
     pub user_initiated_password_reset: Option<bool>,
     pub force_validation_prompt: Option<bool>,
+    pub sso_break_glass: Option<bool>,
 }
 
 /// `updateManagerLoginSettings`: company managers only, on an existing manager of their
@@ -467,7 +470,20 @@ pub async fn update_login_settings(
             current.force_validation_prompt,
             patch.force_validation_prompt,
         ),
+        (
+            "ssoBreakGlass",
+            current.sso_break_glass,
+            patch.sso_break_glass,
+        ),
     ];
+    if patch.sso_break_glass == Some(true) && current.kind != ManagerKind::Company {
+        return Err(AppError::bad_input(
+            "ssoBreakGlass is for company managers only",
+        ));
+    }
+    if patch.sso_break_glass == Some(false) {
+        crate::service::sso::keep_break_glass(change.txn(), &current).await?;
+    }
     for (name, old, new) in fields {
         let Some(new) = new.filter(|new| *new != old) else {
             continue;
@@ -476,6 +492,7 @@ pub async fn update_login_settings(
         match name {
             "forcePasswordChange" => active.force_password_change = Set(new),
             "userInitiatedPasswordReset" => active.user_initiated_password_reset = Set(new),
+            "ssoBreakGlass" => active.sso_break_glass = Set(new),
             _ => active.force_validation_prompt = Set(new),
         }
     }

@@ -17,5 +17,6 @@ pub mod paging;
 pub mod portal;
 pub mod rep;
 pub mod session;
+pub mod sso;
 pub mod team;
 pub mod validate;

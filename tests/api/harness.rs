@@ -315,6 +315,7 @@ impl TestApp {
             force_password_change: false,
             user_initiated_password_reset: true,
             force_validation_prompt: false,
+            sso_break_glass: false,
             rights: 0,
             rep_controls: 0,
             created_at: now,

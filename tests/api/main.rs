@@ -31,6 +31,7 @@ mod rep_overrides;
 mod reps;
 mod schema;
 mod signin;
+mod sso;
 mod throttling;
 mod tls;
 mod traces;

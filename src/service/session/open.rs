@@ -46,6 +46,19 @@ pub async fn open_session(
     now: DateTime<Utc>,
 ) -> Result<(SignedIn, Option<Mail>), AppError> {
     let restriction = restriction_for(&manager);
+    open_session_as(state, conn, manager, client, now, restriction).await
+}
+
+/// [`open_session`] with a restriction the caller decided (a single sign-on applies no
+/// password rule).
+pub async fn open_session_as(
+    state: &AppState,
+    conn: &impl ConnectionTrait,
+    manager: manager::Model,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+    restriction: Restriction,
+) -> Result<(SignedIn, Option<Mail>), AppError> {
     let session = session::Model {
         id: Uuid::now_v7(),
         manager_id: manager.id,

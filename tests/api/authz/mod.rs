@@ -9,7 +9,8 @@
 //!
 //! Not in the table: `login`, `requestPasswordReset` and `resetPassword` are open to anyone,
 //! and `logout`, `changePassword` and `validateEmail` act on a real session; signin.rs covers
-//! all six (apps.rs: app tokens on `logout` and `changePassword`).
+//! all six (apps.rs: app tokens on `logout` and `changePassword`). `completeSsoLogin` is open
+//! to anyone too: tests/api/sso.rs covers it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -34,6 +35,7 @@ mod found;
 mod managers;
 mod nested;
 mod queries;
+mod sso;
 mod world;
 
 use world::*;

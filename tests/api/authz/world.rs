@@ -361,6 +361,7 @@ impl Fixture {
             force_password_change: false,
             user_initiated_password_reset: true,
             force_validation_prompt: false,
+            sso_break_glass: false,
             rights: 0,
             rep_controls: 0,
             created_at: now,

@@ -1,0 +1,136 @@
+//! Single sign-on settings, as every caller: only company managers read (`account { sso }`)
+//! or change (`updateAccountSso`) their own account's settings; team and API managers are
+//! refused, and app tokens never reach them whatever their scopes (SPEC 6: account
+//! administration is for people). The secret is never readable by anyone.
+
+use super::*;
+
+const SET_UP: &str = r#"updateAccountSso(input: {
+    issuer: "https://idp.example.com/realms/acme", clientId: "admin-center",
+    clientSecret: "row-secret-value", returnToAllowList: ["https://admin.example.com/"] })"#;
+
+#[tokio::test]
+async fn sso_settings_are_read_by_company_managers_of_the_account_only() {
+    let fixture = fixture().await;
+    // Both accounts set up, so a company manager's answer is its own account's settings.
+    for owner in [
+        &fixture.owner,
+        fixture.user(Caller::OtherCompany).expect("B's owner"),
+    ] {
+        let body = owner
+            .gql(&format!("mutation {{ {SET_UP} {{ issuer }} }}"), json!({}))
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let query = "{ account { id sso { issuer clientId clientSecretSet enabled enforced \
+                 identityClaim returnToAllowList redirectUri startUrl } } }";
+    let mut failures = Vec::new();
+    for caller in CALLERS {
+        let body = fixture.send(caller, query, json!({})).await;
+        let sso = &body["data"]["account"]["sso"];
+        let ok = match COMPANY_ONLY.of(caller) {
+            Outcome::Data => {
+                body["errors"].is_null()
+                    && sso["issuer"] == "https://idp.example.com/realms/acme"
+                    && sso["clientSecretSet"] == true
+                    && sso["redirectUri"] == fixture.app.url("/sso/callback")
+                    && sso["startUrl"]
+                        .as_str()
+                        .is_some_and(|url| url.ends_with("/start"))
+            }
+            Outcome::Code(code) => error_code(&body) == Some(code) && sso.is_null(),
+            other => unreachable!("no such expectation here: {other:?}"),
+        };
+        if !ok || body.to_string().contains("row-secret-value") {
+            failures.push(format!("{caller:?}: {body}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn sso_settings_change_only_for_company_managers() {
+    let fixture = fixture().await;
+    let rows = [
+        Row {
+            name: "updateAccountSso (set up)",
+            call: SET_UP,
+            on: "AccountSso",
+            select: "issuer clientSecretSet",
+            expect: COMPANY_ONLY,
+            ..Row::BASE
+        },
+        Row {
+            name: "updateAccountSso (enforced, no break-glass company manager)",
+            call: r#"updateAccountSso(input: {
+                issuer: "https://idp.example.com/realms/acme", clientId: "admin-center",
+                clientSecret: "row-secret-value", returnToAllowList: ["https://admin.example.com/"],
+                enabled: true, enforced: true })"#,
+            on: "AccountSso",
+            select: "issuer",
+            expect: Expect {
+                company: CONFLICT,
+                other_company: CONFLICT,
+                ..COMPANY_ONLY
+            },
+            ..Row::BASE
+        },
+    ];
+    fixture.check(Kind::Mutation, &rows).await;
+}
+
+/// Linking one's own identity at the provider: company and team managers, with their own
+/// session, in an account with SSO enabled. API managers never sign in through SSO; app
+/// tokens never reach it.
+const OWN_LINK: Expect = Expect {
+    api: FORBIDDEN,
+    app: App::Refused,
+    ..SIGNED_IN
+};
+
+#[tokio::test]
+async fn sso_links_are_for_company_and_team_managers_themselves() {
+    let fixture = fixture().await;
+    for owner in [
+        &fixture.owner,
+        fixture.user(Caller::OtherCompany).expect("B's owner"),
+    ] {
+        let body = owner
+            .gql(
+                r#"mutation { updateAccountSso(input: {
+                    issuer: "https://idp.example.com/realms/acme", clientId: "admin-center",
+                    clientSecret: "row-secret-value",
+                    returnToAllowList: ["https://admin.example.com/"], enabled: true }) { enabled } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(body["data"]["updateAccountSso"]["enabled"], true, "{body}");
+    }
+    let rows = [
+        Row {
+            name: "startSsoLink",
+            call: "startSsoLink",
+            on: "String",
+            select: "",
+            expect: OWN_LINK,
+            ..Row::BASE
+        },
+        Row {
+            name: "completeSsoLink (a code nobody was given)",
+            call: r#"completeSsoLink(code: "acsc_0000")"#,
+            on: "Manager",
+            select: "id",
+            expect: Expect {
+                company: UNAUTHENTICATED,
+                other_company: UNAUTHENTICATED,
+                team_with_right: UNAUTHENTICATED,
+                team_without_right: UNAUTHENTICATED,
+                team_on_t2: UNAUTHENTICATED,
+                team_elsewhere: UNAUTHENTICATED,
+                ..OWN_LINK
+            },
+            ..Row::BASE
+        },
+    ];
+    fixture.check(Kind::Mutation, &rows).await;
+}
