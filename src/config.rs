@@ -48,6 +48,12 @@ pub struct ConfigArgs {
         hide_env_values = true
     )]
     pub session_signing_key: Option<String>,
+    /// Keys that encrypt SSO client secrets at rest, comma-separated (each at least 32
+    /// bytes): the first encrypts, every one decrypts (rotation). Default: the session
+    /// signing key. Set it before rotating SESSION_SIGNING_KEY (to the old one) so stored
+    /// secrets stay usable.
+    #[arg(long, env = "SSO_SECRET_KEYS", global = true, hide_env_values = true)]
+    pub sso_secret_keys: Option<String>,
     /// How long a sign-in session lasts, in minutes.
     #[arg(long, env = "SESSION_TTL_MINUTES", global = true)]
     pub session_ttl_minutes: Option<u32>,
@@ -104,6 +110,7 @@ impl std::fmt::Debug for ConfigArgs {
                 "session_signing_key",
                 &redacted(self.session_signing_key.is_some()),
             )
+            .field("sso_secret_keys", &redacted(self.sso_secret_keys.is_some()))
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +126,7 @@ struct FileConfig {
     workers: Option<usize>,
     max_body_bytes: Option<usize>,
     session_signing_key: Option<String>,
+    sso_secret_keys: Option<String>,
     session_ttl_minutes: Option<u32>,
     mail_from: Option<String>,
     trust_proxy: Option<bool>,
@@ -191,6 +199,9 @@ pub struct Config {
     pub graphql: GraphqlLimits,
     /// `None`: generated once and stored in the database.
     pub session_signing_key: Option<Vec<u8>>,
+    /// Keys for SSO client secrets at rest: the first seals, all open. Empty: the session
+    /// signing key.
+    pub sso_secret_keys: Vec<Vec<u8>>,
     pub session_ttl: chrono::Duration,
     pub mail_from: String,
     pub trust_proxy: bool,
@@ -283,6 +294,7 @@ impl std::fmt::Debug for Config {
                 "session_signing_key",
                 &self.session_signing_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("sso_secret_keys", &self.sso_secret_keys.len())
             .field("session_ttl", &self.session_ttl)
             .field("mail_from", &self.mail_from)
             .field("trust_proxy", &self.trust_proxy)
@@ -309,6 +321,7 @@ impl Default for Config {
             max_body_bytes: 256 * 1024,
             graphql: GraphqlLimits::default(),
             session_signing_key: None,
+            sso_secret_keys: Vec::new(),
             session_ttl: chrono::Duration::hours(12),
             mail_from: "admin-center <no-reply@admin-center.invalid>".to_owned(),
             trust_proxy: false,
@@ -456,6 +469,29 @@ impl Config {
                 ),
             });
         }
+        let sso_secret_keys: Vec<Vec<u8>> = args
+            .sso_secret_keys
+            .clone()
+            .or(file.sso_secret_keys)
+            .map(|keys| {
+                keys.split(',')
+                    .map(|k| k.trim().as_bytes().to_vec())
+                    .filter(|k| !k.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if sso_secret_keys
+            .iter()
+            .any(|k| k.len() < crate::auth::keys::MIN_SECRET_BYTES)
+        {
+            return Err(ConfigError::Invalid {
+                key: "sso_secret_keys",
+                message: format!(
+                    "each key must be at least {} bytes",
+                    crate::auth::keys::MIN_SECRET_BYTES
+                ),
+            });
+        }
         let session_ttl_minutes = args.session_ttl_minutes.or(file.session_ttl_minutes);
         if session_ttl_minutes == Some(0) {
             return Err(ConfigError::Invalid {
@@ -539,6 +575,7 @@ impl Config {
             access_token_ttl: chrono::Duration::minutes(i64::from(access_token_ttl_minutes)),
             refresh_token_ttl: chrono::Duration::days(i64::from(refresh_token_ttl_days)),
             session_signing_key,
+            sso_secret_keys,
             session_ttl: session_ttl_minutes
                 .map(|m| chrono::Duration::minutes(i64::from(m)))
                 .unwrap_or(defaults.session_ttl),

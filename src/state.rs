@@ -39,7 +39,7 @@ pub struct AppState {
     /// Set on SIGTERM while the server drains: `/readyz` answers 503 so load balancers stop
     /// sending requests before the listener closes.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
-    /// Seals SSO client secrets at rest (keyed from the session signing key).
+    /// Seals SSO client secrets at rest (`SSO_SECRET_KEYS`, then the session signing key).
     pub sso_sealer: crate::sso::sealed::Sealer,
     /// The OpenID Connect relying party (its HTTP client and discovery cache).
     pub oidc: crate::sso::oidc::Oidc,
@@ -54,10 +54,14 @@ impl AppState {
     ) -> Result<Self, AppError> {
         let session_keys =
             SessionKeys::load(&db, config.session_signing_key.as_deref(), clock.now()).await?;
-        let sso_sealer = crate::sso::sealed::Sealer::new(&match &config.session_signing_key {
+        let session_key = match &config.session_signing_key {
             Some(key) => key.clone(),
             None => crate::auth::keys::shared_secret(&db, "session", "HS256", clock.now()).await?,
-        });
+        };
+        let mut ring: Vec<&[u8]> = config.sso_secret_keys.iter().map(Vec::as_slice).collect();
+        ring.push(&session_key);
+        let sso_sealer = crate::sso::sealed::Sealer::ring(&ring);
+        crate::sso::sealed::warn_unknown_keys(&db, &sso_sealer).await?;
         let mailer =
             Mailer::new(&config.mail_transport, &config.mail_from).map_err(AppError::internal)?;
         let hasher = Hasher::new(

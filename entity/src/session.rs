@@ -15,6 +15,18 @@ pub enum Restriction {
     EmailValidation,
 }
 
+/// How a session was opened. A session from a single sign-on stays one when it is replaced
+/// (validating the e-mail address), so password rules never come back to it; enforcing single
+/// sign-on ends password sessions only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum SignInMethod {
+    #[sea_orm(string_value = "PASSWORD")]
+    Password,
+    #[sea_orm(string_value = "SSO")]
+    Sso,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sessions")]
 pub struct Model {
@@ -22,6 +34,7 @@ pub struct Model {
     pub id: Uuid,
     pub manager_id: Uuid,
     pub restriction: Restriction,
+    pub method: SignInMethod,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,

@@ -20,6 +20,8 @@ pub struct Model {
     pub subject: Option<String>,
     /// Whether the provider vouched for the manager's e-mail address.
     pub email_verified: bool,
+    /// Copied from the pending sign-in: `completeSsoLogin` needs the verifier it hashes.
+    pub client_challenge: Option<String>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,

@@ -35,6 +35,13 @@ pub struct Model {
     /// Kept as generated: the token request must send it (PKCE).
     pub pkce_verifier: SecretHash,
     pub purpose: Purpose,
+    /// The provider and client the sign-in was started for: a callback after either changed
+    /// is refused (`None` only in rows from before they were stored).
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// The front end's PKCE challenge for the completion code: base64url(SHA-256(verifier)),
+    /// required for sign-ins (`None` for links, which the manager's session confirms).
+    pub client_challenge: Option<String>,
     pub link_manager_id: Option<Uuid>,
     /// Already checked against the account's allow-list.
     pub return_to: String,

@@ -14,6 +14,7 @@ mod m20261124_000007_throttle_buckets;
 mod m20261124_000008_organization;
 mod m20261126_000009_oauth;
 mod m20261126_000010_sso;
+mod m20261126_000011_sso_hardening;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_organization::Migration),
             Box::new(m20261126_000009_oauth::Migration),
             Box::new(m20261126_000010_sso::Migration),
+            Box::new(m20261126_000011_sso_hardening::Migration),
         ]
     }
 }

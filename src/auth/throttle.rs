@@ -121,10 +121,15 @@ impl Key {
         keys
     }
 
+    /// Address keys give one attempt back on success; other keys are forgotten.
     fn is_address(&self) -> bool {
-        self.name.starts_with("addr:")
+        self.name.starts_with("addr:") || self.name.starts_with(SSO_START_PREFIX)
     }
 }
+
+/// Prefix of the keys counting single sign-on starts per address (`src/sso/flow.rs`): like
+/// an address key, a finished sign-in gives its start back.
+pub const SSO_START_PREFIX: &str = "sso-start:";
 
 fn blocked(until: DateTime<Utc>, now: DateTime<Utc>) -> AppError {
     crate::metrics::throttle_refusal();

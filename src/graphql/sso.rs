@@ -70,6 +70,26 @@ impl AccountSso {
         self.row.client_secret.is_some()
     }
 
+    /// Whether the stored client secret can be used: `false` when none is stored, or when it
+    /// was encrypted with a key this server no longer has (the operator changed
+    /// `SESSION_SIGNING_KEY` or `SSO_SECRET_KEYS` without keeping the old key): enter it
+    /// again.
+    async fn client_secret_usable(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let sealer = &state(ctx)?.sso_sealer;
+        Ok(self.row.client_secret.as_ref().is_some_and(|sealed| {
+            sealer
+                .open(
+                    sealed,
+                    &crate::sso::sealed::Binding {
+                        account_id: self.row.account_id,
+                        issuer: &self.row.issuer,
+                        client_id: &self.row.client_id,
+                    },
+                )
+                .is_ok()
+        }))
+    }
+
     /// What names a manager in the provider's ID token.
     async fn identity_claim(&self) -> IdentityClaim {
         self.row.identity_claim.into()
@@ -192,15 +212,28 @@ impl SsoMutation {
     }
 
     /// Exchanges the one-time code a single sign-on brought back (`sso_code` in `return_to`)
-    /// for a session, like `login`. Good once, for 60 seconds; `UNAUTHENTICATED` otherwise.
+    /// for a session, like `login`. Good for one attempt, for 60 seconds, and only with the
+    /// verifier whose challenge the front end sent to `/sso/{account}/start`
+    /// (`code_challenge`); `UNAUTHENTICATED` otherwise.
     async fn complete_sso_login(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The `sso_code` query parameter `return_to` was opened with.",
+            secret
+        )]
         code: String,
+        #[graphql(
+            desc = "The verifier the front end kept (43 to 128 characters of `A-Z a-z 0-9 - . _ ~`) \
+                    whose base64url SHA-256 it sent to `/start` as `code_challenge`.",
+            secret
+        )]
+        code_verifier: String,
     ) -> async_graphql::Result<LoginPayload> {
-        let signed_in = crate::sso::session::complete(state(ctx)?, &code, client(ctx))
-            .await
-            .gql()?;
+        let signed_in =
+            crate::sso::session::complete(state(ctx)?, &code, &code_verifier, client(ctx))
+                .await
+                .gql()?;
         LoginPayload::new(ctx, signed_in)
     }
 

@@ -186,7 +186,7 @@ pub fn s256(verifier: &str) -> String {
 }
 
 /// A verifier of RFC 7636 §4.1: 43 to 128 unreserved characters.
-fn is_verifier(value: &str) -> bool {
+pub fn is_verifier(value: &str) -> bool {
     (43..=128).contains(&value.len())
         && value
             .bytes()

@@ -253,6 +253,9 @@ pub async fn update(
     } else {
         active.insert(change.txn()).await?
     };
+    if enforced && !was_enforced {
+        end_password_sessions(change.txn(), account_id, now).await?;
+    }
     let (before, after) = diff.into_values();
     change
         .commit(
@@ -264,6 +267,38 @@ pub async fn update(
         )
         .await?;
     Ok(saved)
+}
+
+/// Enforcing single sign-on ends the password sessions of everyone it now refuses a password
+/// (team managers, company managers without break-glass); their SSO sessions, API managers
+/// and break-glass company managers keep theirs.
+async fn end_password_sessions(
+    conn: &impl ConnectionTrait,
+    account_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use entity::session::{self, SignInMethod};
+    use sea_orm::{ExprTrait, QuerySelect, QueryTrait, sea_query::Expr};
+    let refused = manager::Entity::find()
+        .select_only()
+        .column(manager::Column::Id)
+        .filter(manager::Column::AccountId.eq(account_id))
+        .filter(
+            manager::Column::Kind
+                .eq(ManagerKind::Team)
+                .or(manager::Column::Kind
+                    .eq(ManagerKind::Company)
+                    .and(manager::Column::SsoBreakGlass.eq(false))),
+        )
+        .into_query();
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(session::Column::ManagerId.in_subquery(refused))
+        .filter(session::Column::Method.eq(SignInMethod::Password))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// An unchanged patch answers the stored row.
@@ -322,10 +357,19 @@ pub async fn enforced(conn: &impl ConnectionTrait, account_id: Uuid) -> Result<b
 
 /// Whether the account's managers may sign in through SSO now.
 pub async fn enabled(conn: &impl ConnectionTrait, account_id: Uuid) -> Result<bool, AppError> {
+    Ok(enabled_issuer(conn, account_id).await?.is_some())
+}
+
+/// The issuer of the account's single sign-on when it is enabled.
+pub async fn enabled_issuer(
+    conn: &impl ConnectionTrait,
+    account_id: Uuid,
+) -> Result<Option<String>, AppError> {
     Ok(account_sso::Entity::find_by_id(account_id)
         .one(conn)
         .await?
-        .is_some_and(|sso| sso.enabled))
+        .filter(|sso| sso.enabled)
+        .map(|sso| sso.issuer))
 }
 
 /// Refuses, inside a change of the account, taking `manager` out of the break-glass company

@@ -72,38 +72,123 @@ pub fn start_url(state: &AppState, account_id: Uuid) -> String {
     )
 }
 
-/// What `/start` answers: where to send the browser, and the binding cookie to set.
+/// What `/start` answers: where to send the browser, and the binding cookie to set (its name
+/// is the flow's: [`binding_cookie_name`]).
 pub struct StartAnswer {
     pub location: String,
     pub binding: String,
+    pub cookie_name: String,
+}
+
+/// How often one client address may start sign-ins that it does not finish: a start costs a
+/// row and a request to the provider. A finished sign-in gives its start back.
+const STARTS_PER_ADDRESS: throttle::Policy = throttle::Policy {
+    max_failures: 60,
+    window: Duration::minutes(15),
+    cooldown: Duration::minutes(5),
+};
+
+/// The throttle key of `/start` for a client address.
+fn start_key(address: &str) -> throttle::Key {
+    throttle::Key::custom(
+        format!(
+            "{}{}",
+            throttle::SSO_START_PREFIX,
+            throttle::address_key(address)
+        ),
+        STARTS_PER_ADDRESS,
+    )
+}
+
+/// The binding cookie of one sign-in, named after its `state`: every flow has its own (two
+/// tabs signing in at once do not overwrite each other's), and every value is fresh (a value
+/// planted in the browser beforehand is never adopted). Behind https the name carries the
+/// `__Host-` prefix, so a sibling domain cannot plant one either.
+pub fn binding_cookie_name(state_value: &str, secure: bool) -> String {
+    let hash = hash_secret(state_value);
+    let short: String = hash.0.chars().take(16).collect();
+    if secure {
+        format!("__Host-ac_sso_{short}")
+    } else {
+        format!("ac_sso_{short}")
+    }
+}
+
+/// Whether `verifier` (what the front end kept) answers `challenge` (what it sent to
+/// `/start`), in constant time.
+pub fn challenge_matches(challenge: &str, verifier: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    crate::service::grant::is_verifier(verifier)
+        && bool::from(
+            crate::service::grant::s256(verifier)
+                .as_bytes()
+                .ct_eq(challenge.as_bytes()),
+        )
+}
+
+/// Whether two e-mail addresses are the same, ASCII case aside.
+fn same_address(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.is_ascii() && a.eq_ignore_ascii_case(b)
+}
+
+/// What a browser asks `/sso/{account}/start` for.
+#[derive(Default)]
+pub struct StartRequest<'a> {
+    pub return_to: Option<&'a str>,
+    /// A ticket of [`super::link::start_link`]: link the identity instead of signing in.
+    pub link: Option<&'a str>,
+    /// The front end's PKCE challenge for the completion code (required to sign in).
+    pub code_challenge: Option<&'a str>,
 }
 
 /// `/sso/{account}/start`: checks the account's settings and `return_to`, stores a pending
-/// sign-in and gives the provider's authorization URL. `binding` is the browser's cookie if
-/// it has one (a new one otherwise). With `link` (a ticket of [`super::link::start_link`]) the sign-in
-/// links an identity instead of opening a session. A failure is logged and audited like a
-/// callback's.
+/// sign-in and gives the provider's authorization URL and a fresh binding cookie. With a link
+/// ticket the sign-in links an identity instead of opening a session. Throttled per client
+/// address. A failure is logged and counted, not audited: anyone can call `/start`, and the
+/// account's audit log is for what happened to it (the callback's failures are audited).
 pub async fn start(
     state: &AppState,
     account_id: Uuid,
-    return_to: Option<&str>,
-    link: Option<&str>,
-    binding: Option<String>,
+    request: StartRequest<'_>,
     client: &ClientInfo,
 ) -> Result<StartAnswer, Result<Reason, AppError>> {
-    let outcome = begin(state, account_id, return_to, link, binding, client).await;
-    reported(state, client, outcome).await
+    let outcome = begin(state, account_id, request, client).await;
+    reported(state, client, outcome, false).await
 }
 
 async fn begin(
     state: &AppState,
     account_id: Uuid,
-    return_to: Option<&str>,
-    link: Option<&str>,
-    binding: Option<String>,
+    request: StartRequest<'_>,
     client: &ClientInfo,
 ) -> Outcome<StartAnswer> {
     let now = state.clock.now();
+    if let Some(address) = client.address.as_deref() {
+        throttle::attempt(&state.db, now, &[start_key(address)])
+            .await
+            .map_err(Err)?;
+    }
+    let StartRequest {
+        return_to,
+        link,
+        code_challenge,
+    } = request;
+    // A sign-in needs the front end's challenge; a link is confirmed by the manager's own
+    // session instead.
+    let code_challenge = match (link, code_challenge) {
+        (None, Some(challenge)) if crate::service::grant::is_s256_challenge(challenge) => {
+            Some(challenge.to_owned())
+        }
+        (None, _) => {
+            return fail(
+                Reason::Challenge,
+                "code_challenge missing or not a base64url SHA-256",
+                None,
+            );
+        }
+        (Some(_), _) => None,
+    };
     let settings = match enabled_settings(state, account_id).await.map_err(Err)? {
         Some(settings) => settings,
         // An account without SSO is not audited: nothing of it was used.
@@ -113,14 +198,18 @@ async fn begin(
     let allow_list = crate::service::sso::stored_allow_list(&settings.return_to_allow_list);
     let return_to = match return_to {
         Some(wanted) => match return_to_allowed(&allow_list, wanted) {
-            Some(url) => url.to_string(),
+            Some(url) => url,
             None => return fail(Reason::ReturnTo, format!("{wanted:?} not allowed"), account),
         },
-        None => match allow_list.first() {
-            Some(first) => first.clone(),
+        None => match allow_list
+            .first()
+            .and_then(|first| url::Url::parse(first).ok())
+        {
+            Some(first) => first,
             None => return fail(Reason::ReturnTo, "empty allow-list", account),
         },
     };
+    let return_to = without_codes(return_to);
     let link_manager_id = match link {
         Some(ticket) => match super::link::spend_ticket(state, account_id, ticket, now)
             .await
@@ -150,9 +239,11 @@ async fn begin(
         Ok(started) => started,
         Err(failure) => return fail(failure.reason, failure.detail, account),
     };
-    let binding = binding
-        .filter(|b| b.starts_with(BINDING_PREFIX) && b.len() == BINDING_PREFIX.len() + 64)
-        .unwrap_or_else(|| new_secret(BINDING_PREFIX));
+    let binding = new_secret(BINDING_PREFIX);
+    let cookie_name = binding_cookie_name(
+        &started.state,
+        state.config.issuer().starts_with("https://"),
+    );
     // Expired pending sign-ins are deleted as new ones come.
     sso_login::Entity::delete_many()
         .filter(sso_login::Column::ExpiresAt.lt(now - Duration::hours(1)))
@@ -171,6 +262,9 @@ async fn begin(
         } else {
             Purpose::SignIn
         }),
+        issuer: Set(Some(settings.issuer.clone())),
+        client_id: Set(Some(settings.client_id.clone())),
+        client_challenge: Set(code_challenge),
         link_manager_id: Set(link_manager_id),
         return_to: Set(return_to),
         client_address: Set(client.address.clone()),
@@ -184,7 +278,24 @@ async fn begin(
     Ok(StartAnswer {
         location: started.url,
         binding,
+        cookie_name,
     })
+}
+
+/// `return_to` without completion codes it may already carry: the front end reads the
+/// first `sso_code`, which must be the one this sign-in adds.
+fn without_codes(mut url: url::Url) -> String {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != CODE_PARAMETER && k != LINK_CODE_PARAMETER)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    url.to_string()
 }
 
 /// Prefix of the browser-binding cookie's value.
@@ -226,8 +337,23 @@ pub async fn callback(
     binding: Option<&str>,
     client: &ClientInfo,
 ) -> Result<String, Result<Reason, AppError>> {
-    let outcome = finish(state, params, binding, client).await;
-    reported(state, client, outcome).await
+    let keys = client
+        .address
+        .as_deref()
+        .map(throttle::Key::address)
+        .into_iter()
+        .collect::<Vec<_>>();
+    let outcome = finish(state, params, binding, client, &keys).await;
+    // The provider's own failures are not the client's guesses: they give the attempt back,
+    // so an outage does not block an office's address (and its break-glass password
+    // sign-in) on top.
+    if let Err(Ok(failed)) = &outcome
+        && failed.failure.reason.is_provider_side()
+        && let Err(e) = throttle::succeeded(&state.db, &keys).await
+    {
+        return Err(Err(e));
+    }
+    reported(state, client, outcome, true).await
 }
 
 /// Logs, counts and audits a failure; answers its reason.
@@ -235,6 +361,7 @@ async fn reported<T>(
     state: &AppState,
     client: &ClientInfo,
     outcome: Outcome<T>,
+    audited: bool,
 ) -> Result<T, Result<Reason, AppError>> {
     match outcome {
         Ok(value) => Ok(value),
@@ -249,7 +376,7 @@ async fn reported<T>(
                 "sso_login_failed"
             );
             crate::metrics::sso_login(failure.reason.as_str());
-            if let Some(account_id) = account_id {
+            if let Some(account_id) = account_id.filter(|_| audited) {
                 let entry = AuditEntry {
                     account_id,
                     actor: AuditActor::Anonymous,
@@ -284,17 +411,10 @@ async fn finish(
     params: Callback,
     binding: Option<&str>,
     client: &ClientInfo,
+    keys: &[throttle::Key],
 ) -> Outcome<String> {
     let now = state.clock.now();
-    let keys = client
-        .address
-        .as_deref()
-        .map(throttle::Key::address)
-        .into_iter()
-        .collect::<Vec<_>>();
-    throttle::attempt(&state.db, now, &keys)
-        .await
-        .map_err(Err)?;
+    throttle::attempt(&state.db, now, keys).await.map_err(Err)?;
     let Some(state_value) = params.state.as_deref() else {
         return fail(Reason::State, "no state", None);
     };
@@ -338,6 +458,16 @@ async fn finish(
     else {
         return fail(Reason::NotEnabled, "not enabled any more", account);
     };
+    // The code and verifier go to the provider the sign-in started with, or nowhere.
+    if pending.issuer.as_deref() != Some(settings.issuer.as_str())
+        || pending.client_id.as_deref() != Some(settings.client_id.as_str())
+    {
+        return fail(
+            Reason::Issuer,
+            "the issuer or client id changed since the sign-in started",
+            account,
+        );
+    }
     if let Some(error) = params.error {
         return fail(Reason::ProviderError, error, account);
     }
@@ -353,17 +483,29 @@ async fn finish(
     let Some(sealed) = settings.client_secret.as_ref() else {
         return fail(Reason::Secret, "no client secret", account);
     };
-    let secret = match state.sso_sealer.open(
-        sealed,
-        &Binding {
-            account_id: settings.account_id,
-            issuer: &settings.issuer,
-            client_id: &settings.client_id,
-        },
-    ) {
+    let binding = Binding {
+        account_id: settings.account_id,
+        issuer: &settings.issuer,
+        client_id: &settings.client_id,
+    };
+    let secret = match state.sso_sealer.open(sealed, &binding) {
         Ok(secret) => secret,
         Err(e) => return fail(Reason::Secret, e, account),
     };
+    // Opened with an older key of the ring: sealed again with the current one (unless the
+    // settings changed meanwhile), so the old key can leave `SSO_SECRET_KEYS` later.
+    if state.sso_sealer.needs_reseal(sealed) {
+        account_sso::Entity::update_many()
+            .col_expr(
+                account_sso::Column::ClientSecret,
+                Expr::value(state.sso_sealer.seal(&secret, &binding)),
+            )
+            .filter(account_sso::Column::AccountId.eq(settings.account_id))
+            .filter(account_sso::Column::ClientSecret.eq(sealed.clone()))
+            .exec(&state.db)
+            .await
+            .map_err(|e| Err(e.into()))?;
+    }
     let redirect = redirect_uri(state);
     let provider = Provider {
         issuer: &settings.issuer,
@@ -390,7 +532,7 @@ async fn finish(
         let Some(manager_id) = pending.link_manager_id else {
             return fail(Reason::Link, "link without a manager", account);
         };
-        throttle::succeeded(&state.db, &keys).await.map_err(Err)?;
+        throttle::succeeded(&state.db, keys).await.map_err(Err)?;
         return completion_redirect(
             state,
             &pending,
@@ -403,18 +545,44 @@ async fn finish(
         .await;
     }
     let manager = match matching(state, &settings, &identity).await.map_err(Err)? {
-        Ok(manager) => manager,
+        Ok((manager, newly_linked)) => {
+            // A link made by an e-mail match is audited like one the manager confirmed: with
+            // `SUB` it is what signs the manager in later.
+            if newly_linked {
+                let entry = AuditEntry {
+                    account_id: manager.account_id,
+                    actor: AuditActor::Manager {
+                        id: manager.id,
+                        login: &manager.login,
+                    },
+                    action: Action::LinkSsoIdentity,
+                    target_type: TargetType::Manager,
+                    target_id: Some(manager.id),
+                    before: None,
+                    after: Some(json!({ "issuer": settings.issuer, "by": "emailMatch" })),
+                    client_address: client.address.clone(),
+                };
+                audit::record(&state.db, now, entry).await.map_err(Err)?;
+            }
+            manager
+        }
         Err(reason) => {
             let who = identity.email.as_deref().unwrap_or(&identity.subject);
             return fail(reason, format!("identity {who:?}"), account);
         }
     };
-    throttle::succeeded(&state.db, &keys).await.map_err(Err)?;
+    throttle::succeeded(&state.db, keys).await.map_err(Err)?;
+    // The sign-in started here: its start is given back too.
+    if let Some(address) = client.address.as_deref() {
+        throttle::succeeded(&state.db, &[start_key(address)])
+            .await
+            .map_err(Err)?;
+    }
     let vouched = identity.email_verified
         && identity
             .email
             .as_deref()
-            .is_some_and(|e| e.trim().eq_ignore_ascii_case(manager.email.trim()));
+            .is_some_and(|e| same_address(e, &manager.email));
     completion_redirect(
         state,
         &pending,
@@ -451,6 +619,7 @@ async fn completion_redirect(
         issuer: Set(issuer.to_owned()),
         subject: Set(subject),
         email_verified: Set(email_verified),
+        client_challenge: Set(pending.client_challenge.clone()),
         created_at: Set(now),
         expires_at: Set(now + COMPLETION_TTL),
         used_at: Set(None),
@@ -464,12 +633,13 @@ async fn completion_redirect(
     Ok(location.to_string())
 }
 
-/// The manager of the account the identity names, or why none.
+/// The manager of the account the identity names (and whether this sign-in linked the
+/// identity to it just now), or why none.
 async fn matching(
     state: &AppState,
     settings: &account_sso::Model,
     identity: &Identity,
-) -> Result<Result<manager::Model, Reason>, AppError> {
+) -> Result<Result<(manager::Model, bool), Reason>, AppError> {
     let people = [ManagerKind::Company, ManagerKind::Team];
     let linked = manager_sso_identity::Entity::find()
         .filter(manager_sso_identity::Column::AccountId.eq(settings.account_id))
@@ -486,27 +656,30 @@ async fn matching(
             .filter(manager::Column::Kind.is_in(people))
             .one(&state.db)
             .await?
+            .map(|m| (m, false))
             .ok_or(Reason::NoManager));
     }
     let (Some(email), true) = (identity.email.as_deref(), identity.email_verified) else {
         return Ok(Err(Reason::UnverifiedEmail));
     };
-    // Addresses are compared case-insensitively here (not in SQL, so both databases agree).
-    let wanted = email.trim().to_lowercase();
+    // Addresses are compared ASCII-case-insensitively here (not in SQL, so both databases
+    // agree); an address with other characters matches nobody (Unicode folding would let
+    // `\u{212A}ate@` match `kate@`).
     let found: Vec<manager::Model> = manager::Entity::find()
         .filter(manager::Column::AccountId.eq(settings.account_id))
         .filter(manager::Column::Kind.is_in(people))
         .all(&state.db)
         .await?
         .into_iter()
-        .filter(|m| m.email.trim().to_lowercase() == wanted)
+        .filter(|m| same_address(email, &m.email))
         .collect();
     let manager = match <[manager::Model; 1]>::try_from(found) {
         Ok([manager]) => manager,
         Err(found) if found.is_empty() => return Ok(Err(Reason::NoManager)),
         Err(_) => return Ok(Err(Reason::Ambiguous)),
     };
-    if linked.as_ref().is_none_or(|l| l.manager_id != manager.id) {
+    let newly = linked.as_ref().is_none_or(|l| l.manager_id != manager.id);
+    if newly {
         link(
             state.db.clone(),
             settings,
@@ -516,10 +689,12 @@ async fn matching(
         )
         .await?;
     }
-    Ok(Ok(manager))
+    Ok(Ok((manager, newly)))
 }
 
-/// Links `(issuer, subject)` to `manager`, replacing what either was linked to before.
+/// Links `(issuer, subject)` to `manager`, replacing what either was linked to before. Two
+/// first sign-ins of one manager at once (two devices) both end linked: the one that loses
+/// the race on the unique index tries again, and then replaces the winner's row.
 pub(super) async fn link(
     db: sea_orm::DatabaseConnection,
     settings: &account_sso::Model,
@@ -527,7 +702,27 @@ pub(super) async fn link(
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let txn = crate::db::begin_write(&db).await?;
+    match link_once(&db, settings, manager, subject, now).await {
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            Ok(link_once(&db, settings, manager, subject, now).await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+async fn link_once(
+    db: &sea_orm::DatabaseConnection,
+    settings: &account_sso::Model,
+    manager: &manager::Model,
+    subject: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let txn = crate::db::begin_write(db).await?;
     manager_sso_identity::Entity::delete_many()
         .filter(manager_sso_identity::Column::AccountId.eq(settings.account_id))
         .filter(manager_sso_identity::Column::Issuer.eq(&settings.issuer))

@@ -71,6 +71,8 @@ pub enum Reason {
     NoManager,
     /// Several managers of the account have this e-mail address.
     Ambiguous,
+    /// `/start` without the front end's `code_challenge` (or not a base64url SHA-256).
+    Challenge,
 }
 
 impl Reason {
@@ -96,7 +98,17 @@ impl Reason {
             Reason::UnverifiedEmail => "unverified_email",
             Reason::NoManager => "no_manager",
             Reason::Ambiguous => "ambiguous",
+            Reason::Challenge => "code_challenge",
         }
+    }
+
+    /// Failures of the provider or of the settings, not of the person signing in: they do
+    /// not count against the client's address.
+    pub fn is_provider_side(self) -> bool {
+        matches!(
+            self,
+            Reason::Unreachable | Reason::Discovery | Reason::TokenEndpoint | Reason::Secret
+        )
     }
 }
 

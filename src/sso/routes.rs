@@ -1,7 +1,8 @@
-//! The browser's side of single sign-on: `GET /sso/{account}/start?return_to=…` sends the
-//! browser to the account's identity provider, `GET /sso/callback` takes it back and sends it
-//! on to `return_to` with a one-time code (`sso_code`) that the front end exchanges with
-//! `completeSsoLogin(code)`: no session token ever travels in a URL. Failures answer a plain
+//! The browser's side of single sign-on: `GET /sso/{account}/start?return_to=…&code_challenge=…`
+//! sends the browser to the account's identity provider, `GET /sso/callback` takes it back and
+//! sends it on to `return_to` with a one-time code (`sso_code`) that the front end exchanges
+//! with `completeSsoLogin(code, codeVerifier)`: no session token ever travels in a URL, and
+//! the code is worth nothing without the verifier the front end kept. Failures answer a plain
 //! page (never a redirect) that names the reason word the operator finds in the log
 //! (`sso_login_failed reason=…`) and the audit log (`ssoLoginFailed`).
 
@@ -26,11 +27,6 @@ use crate::{
     state::AppState,
 };
 
-/// The browser-binding cookie: ties the callback to the browser that started the sign-in
-/// (a callback URL sent to someone else's browser fails), so nobody can be signed in as
-/// another person by a forged link (login CSRF).
-const BINDING_COOKIE: &str = "ac_sso";
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/sso/callback", web::get().to(callback))
         .route("/sso/{account}/start", web::get().to(start));
@@ -41,6 +37,29 @@ struct StartQuery {
     return_to: Option<String>,
     /// A ticket of `startSsoLink`: link the identity instead of signing in.
     link: Option<String>,
+    /// base64url(SHA-256(verifier)) of a verifier the front end keeps for `completeSsoLogin`.
+    code_challenge: Option<String>,
+}
+
+/// The browser-binding cookie of one sign-in ([`flow::binding_cookie_name`]): ties the
+/// callback to the browser that started the sign-in (a callback URL sent to someone else's
+/// browser fails). With `value: None`, the cookie that removes it.
+fn binding_cookie(state: &AppState, name: String, value: Option<String>) -> Cookie<'static> {
+    let secure = state.config.issuer().starts_with("https://");
+    let age = match value {
+        Some(_) => CookieDuration::minutes(flow::PENDING_TTL.num_minutes()),
+        None => CookieDuration::ZERO,
+    };
+    Cookie::build(name, value.unwrap_or_default())
+        // `__Host-` cookies must have `Path=/`; over plain http the cookie stays on `/sso`.
+        .path(if secure { "/" } else { "/sso" })
+        .http_only(true)
+        // The provider's redirect back is a cross-site top-level GET: Lax lets the cookie
+        // through there and nowhere else.
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(age)
+        .finish()
 }
 
 async fn start(
@@ -58,27 +77,14 @@ async fn start(
         return failure_page(Ok(Reason::NotEnabled));
     };
     let client = client_info(&req, &state);
-    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
-    match flow::start(
-        &state,
-        account_id,
-        query.return_to.as_deref(),
-        query.link.as_deref(),
-        binding,
-        &client,
-    )
-    .await
-    {
+    let request = flow::StartRequest {
+        return_to: query.return_to.as_deref(),
+        link: query.link.as_deref(),
+        code_challenge: query.code_challenge.as_deref(),
+    };
+    match flow::start(&state, account_id, request, &client).await {
         Ok(answer) => {
-            let cookie = Cookie::build(BINDING_COOKIE, answer.binding)
-                .path("/sso")
-                .http_only(true)
-                // The provider's redirect back is a cross-site top-level GET: Lax lets the
-                // cookie through there and nowhere else.
-                .same_site(SameSite::Lax)
-                .secure(state.config.issuer().starts_with("https://"))
-                .max_age(CookieDuration::minutes(flow::PENDING_TTL.num_minutes()))
-                .finish();
+            let cookie = binding_cookie(&state, answer.cookie_name, Some(answer.binding));
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, answer.location))
                 .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -105,14 +111,22 @@ async fn callback(
 ) -> HttpResponse {
     let client = client_info(&req, &state);
     let query = query.into_inner();
-    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let secure = state.config.issuer().starts_with("https://");
+    let cookie_name = query
+        .state
+        .as_deref()
+        .map(|value| flow::binding_cookie_name(value, secure));
+    let binding = cookie_name
+        .as_deref()
+        .and_then(|name| req.cookie(name))
+        .map(|c| c.value().to_owned());
     let params = Callback {
         state: query.state,
         code: query.code,
         iss: query.iss,
         error: query.error,
     };
-    match flow::callback(&state, params, binding.as_deref(), &client).await {
+    let mut answer = match flow::callback(&state, params, binding.as_deref(), &client).await {
         Ok(location) => HttpResponse::SeeOther()
             .insert_header((header::LOCATION, location))
             .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -120,7 +134,15 @@ async fn callback(
             .insert_header((header::REFERRER_POLICY, "no-referrer"))
             .finish(),
         Err(reason) => failure_page(reason),
+    };
+    // The flow is over either way (its pending sign-in is spent): its cookie goes.
+    if binding.is_some()
+        && let Some(name) = cookie_name
+        && let Err(e) = answer.add_cookie(&binding_cookie(&state, name, None))
+    {
+        tracing::warn!(error = %e, "could not remove the sso binding cookie");
     }
+    answer
 }
 
 /// The page for a failed start or callback.
@@ -153,6 +175,12 @@ fn failure_page(reason: Result<Reason, AppError>) -> HttpResponse {
             "Single sign-on is not available",
             "This account does not sign in through an identity provider. Sign in with your \
              password, or ask a company manager.",
+        ),
+        Reason::Challenge => (
+            StatusCode::BAD_REQUEST,
+            "This sign-in link is incomplete",
+            "Start signing in from the management center: the link it opens carries a \
+             one-time challenge that this one lacks.",
         ),
         Reason::ReturnTo => (
             StatusCode::BAD_REQUEST,

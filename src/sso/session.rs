@@ -13,18 +13,26 @@ use crate::{
     error::AppError,
     service::{
         audit::{self, Action, AuditActor, AuditEntry, TargetType},
-        session::{SignedIn, hash_secret, open::open_session_as},
+        session::{
+            SignedIn, hash_secret,
+            open::{open_session_as, sso_restriction},
+        },
     },
     state::AppState,
 };
 
-/// `completeSsoLogin(code)`: the one-time code for a session. Throttled per client address
-/// like password sign-ins; a code is good once, for [`super::flow::COMPLETION_TTL`]. Password
-/// rules do not apply (no `PASSWORD_CHANGE` restriction); `EMAIL_VALIDATION` applies unless
-/// the provider vouched for the manager's own address.
+/// `completeSsoLogin(code, codeVerifier)`: the one-time code for a session. Throttled per
+/// client address like password sign-ins; a code is good for one attempt, for
+/// [`super::flow::COMPLETION_TTL`], and only with the verifier whose challenge the browser
+/// that started the sign-in sent to `/start` (so a code sent to someone else's browser opens
+/// nothing: no login CSRF, and a leaked URL alone is not a session). Password rules do not
+/// apply (no `PASSWORD_CHANGE` restriction); `EMAIL_VALIDATION` applies unless the provider
+/// vouched for the manager's own address. A code from another issuer than the account's
+/// current one (the settings changed meanwhile) opens nothing.
 pub async fn complete(
     state: &AppState,
     code: &str,
+    code_verifier: &str,
     client: &ClientInfo,
 ) -> Result<SignedIn, AppError> {
     let now = state.clock.now();
@@ -61,17 +69,26 @@ pub async fn complete(
         txn.commit().await?;
         return Err(AppError::BadSsoCode);
     };
-    if !crate::service::sso::enabled(&txn, manager.account_id).await? {
+    // The code is spent either way (committed below): a wrong verifier gets one try.
+    let verified = row
+        .client_challenge
+        .as_deref()
+        .is_some_and(|challenge| super::flow::challenge_matches(challenge, code_verifier));
+    let current_issuer = crate::service::sso::enabled_issuer(&txn, manager.account_id).await?;
+    if !verified || current_issuer.as_deref() != Some(row.issuer.as_str()) {
         txn.commit().await?;
         return Err(AppError::BadSsoCode);
     }
-    let restriction =
-        if manager.force_validation_prompt && !manager.email_validated && !row.email_verified {
-            entity::session::Restriction::EmailValidation
-        } else {
-            entity::session::Restriction::Unrestricted
-        };
-    let (signed_in, mail) = open_session_as(state, &txn, manager, client, now, restriction).await?;
+    let restriction = sso_restriction(&manager, row.email_verified);
+    let (signed_in, mail) = open_session_as(
+        state,
+        &txn,
+        manager,
+        client,
+        now,
+        (restriction, entity::session::SignInMethod::Sso),
+    )
+    .await?;
     let entry = AuditEntry {
         account_id: signed_in.manager.account_id,
         actor: AuditActor::Manager {

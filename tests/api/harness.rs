@@ -152,6 +152,21 @@ impl TestApp {
     pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let database_url = fresh_database_url(&dir).await;
+        Self::on_database(dir, database_url, adjust).await
+    }
+
+    /// A second server on this one's database (as after a restart with another
+    /// configuration); keep this one alive meanwhile, it owns the database's directory.
+    pub async fn another_on_the_same_database(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::on_database(dir, self.state.config.database_url.clone(), adjust).await
+    }
+
+    async fn on_database(
+        dir: tempfile::TempDir,
+        database_url: String,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         // Bound first, so the server knows the address clients reach it at (the OAuth issuer).
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");

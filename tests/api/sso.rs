@@ -99,6 +99,15 @@ static REGISTRATION: std::sync::LazyLock<tokio::sync::RwLock<()>> =
 
 const SECRET: &str = "a-client-secret-for-the-tests";
 const RETURN_TO: &str = "https://admin.example.com/";
+/// The verifier the "front end" keeps for the completion code (its challenge goes to `/start`).
+const VERIFIER: &str = "the-front-ends-verifier-kept-in-session-storage-0001";
+
+/// base64url(SHA-256(verifier)), as a front end computes it with `crypto.subtle`.
+fn challenge(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+}
 
 /// A server whose account A signs in through the provider, with A's owner signed in.
 struct Sso {
@@ -113,7 +122,15 @@ const UPDATE_SSO: &str = "mutation($i: UpdateAccountSsoInput!) { updateAccountSs
     issuer enabled enforced clientSecretSet identityClaim startUrl redirectUri } }";
 
 async fn setup_with(provider: &'static Provider, client: Value) -> Sso {
-    let app = TestApp::new().await;
+    setup_configured(provider, client, |_| {}).await
+}
+
+async fn setup_configured(
+    provider: &'static Provider,
+    client: Value,
+    adjust: impl FnOnce(&mut admin_center::config::Config),
+) -> Sso {
+    let app = TestApp::with_config(adjust).await;
     let (created, owner) = app.company_owner().await;
     let client_id = format!("ac-{}", Uuid::new_v4().simple());
     let mut registered = json!({
@@ -262,13 +279,20 @@ enum AtProvider<'a> {
 }
 
 impl Sso {
+    /// The start URL a front end opens: `return_to` and the challenge of [`VERIFIER`].
     fn start_url(&self, return_to: &str) -> String {
+        self.start_url_with(&[
+            ("return_to", return_to),
+            ("code_challenge", &challenge(VERIFIER)),
+        ])
+    }
+
+    /// The start URL with exactly these query parameters.
+    fn start_url_with(&self, query: &[(&str, &str)]) -> String {
         let id = crate::harness::gid(crate::harness::IdKind::Account, self.account);
-        format!(
-            "{}?return_to={}",
-            self.app.url(&format!("/sso/{id}/start")),
-            url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
-        )
+        let mut url = url::Url::parse(&self.app.url(&format!("/sso/{id}/start"))).unwrap();
+        url.query_pairs_mut().extend_pairs(query);
+        url.to_string()
     }
 
     /// Starts at the server, signs in at the provider as `login`, and stops before the
@@ -336,12 +360,17 @@ impl Sso {
             .await;
     }
 
+    /// `completeSsoLogin` as the front end that started the sign-in calls it.
     async fn complete(&self, code: &str) -> Value {
+        self.complete_with(code, VERIFIER).await
+    }
+
+    async fn complete_with(&self, code: &str, verifier: &str) -> Value {
         self.app
             .post_graphql(
-                "mutation($c: String!) { completeSsoLogin(code: $c) { token restriction \
-                 manager { login } } }",
-                json!({ "c": code }),
+                "mutation($c: String!, $v: String!) { completeSsoLogin(code: $c, \
+                 codeVerifier: $v) { token restriction manager { login } } }",
+                json!({ "c": code, "v": verifier }),
             )
             .await
             .1
@@ -681,7 +710,9 @@ async fn a_return_to_outside_the_allow_list_is_refused_before_the_provider() {
         before,
         "no pending sign-in stored"
     );
-    assert_eq!(sso.last_failure().await["reason"], "return_to");
+    // Anyone can call `/start`: its failures are logged and counted, not written into the
+    // account's audit log.
+    assert_eq!(sso.last_failure().await, Value::Null);
 }
 
 #[tokio::test]
@@ -767,54 +798,67 @@ async fn the_server_refuses_a_change_that_locks_every_company_manager_out() {
 
     // Break-glass is for company managers only.
     let team = sso.manager(ManagerKind::Team).await;
-    let flag = |id: Uuid, on: bool| {
-        let owner = sso.owner.clone();
+    let flag = |who: &User, id: Uuid, on: bool| {
+        let who = who.clone();
         async move {
-            owner
-                .gql(
-                    "mutation($id: ID!, $on: Boolean!) { updateManagerLoginSettings(id: $id, input: { ssoBreakGlass: $on }) { id } }",
-                    json!({ "id": id, "on": on }),
-                )
-                .await
+            who.gql(
+                "mutation($id: ID!, $on: Boolean!) { updateManagerLoginSettings(id: $id, input: { ssoBreakGlass: $on }) { id } }",
+                json!({ "id": id, "on": on }),
+            )
+            .await
         }
     };
     assert_eq!(
-        error_code(&flag(team.id, true).await),
+        error_code(&flag(&sso.owner, team.id, true).await),
         Some("BAD_USER_INPUT")
     );
     let other = sso.manager(ManagerKind::Company).await;
-    assert!(flag(other.id, true).await["errors"].is_null());
+    assert!(flag(&sso.owner, other.id, true).await["errors"].is_null());
     let body = sso
         .owner
         .gql(UPDATE_SSO, json!({ "i": { "enforced": true } }))
         .await;
     assert!(body["errors"].is_null(), "{body}");
+    // The owner has no break-glass: its password session ended with the enforcing.
+    assert_eq!(sso.owner.post("{ me { login } }", json!({})).await.0, 401);
+    let other = sso.app.sign_in(&other, "Manager-Pass-2026").await;
 
     // The last break-glass company manager can neither lose the flag nor be deleted.
-    assert_eq!(error_code(&flag(other.id, false).await), Some("CONFLICT"));
-    let deleted = sso
-        .owner
-        .gql(
+    assert_eq!(
+        error_code(&flag(&other, other.id(), false).await),
+        Some("CONFLICT")
+    );
+    // Deleting it is refused to a company manager signed in through the provider.
+    let third = sso.manager(ManagerKind::Company).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &third.email, true).await;
+    let code = sso.sign_in(&sub).await.code();
+    let third_token = sso.complete(&code).await["data"]["completeSsoLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, deleted) = sso
+        .app
+        .post_graphql_as(
+            &third_token,
             "mutation($id: ID!) { deleteManager(id: $id) }",
-            json!({ "id": other.id }),
+            json!({ "id": other.id() }),
         )
         .await;
     assert_eq!(error_code(&deleted), Some("CONFLICT"), "{deleted}");
     // With a second one, the first may go.
-    assert!(flag(sso.owner.id(), true).await["errors"].is_null());
-    assert!(flag(other.id, false).await["errors"].is_null());
+    assert!(flag(&other, sso.owner.id(), true).await["errors"].is_null());
+    assert!(flag(&other, other.id(), false).await["errors"].is_null());
 
     // `enforced` needs `enabled`; turning `enabled` off turns `enforced` off.
-    let body = sso
-        .owner
+    let body = other
         .gql(
             UPDATE_SSO,
             json!({ "i": { "enabled": false, "enforced": true } }),
         )
         .await;
     assert_eq!(error_code(&body), Some("DEPENDENCY_VIOLATION"), "{body}");
-    let body = sso
-        .owner
+    let body = other
         .gql(UPDATE_SSO, json!({ "i": { "enabled": false } }))
         .await;
     assert_eq!(
@@ -910,11 +954,494 @@ async fn the_sso_migration_runs_down_and_up_again() {
     let url = fresh_database_url(&dir).await;
     let db = admin_center::db::connect(&url).await.unwrap();
     migration::Migrator::up(&db, None).await.unwrap();
-    migration::Migrator::down(&db, Some(1)).await.unwrap();
+    // The hardening migration, then the SSO tables.
+    migration::Migrator::down(&db, Some(2)).await.unwrap();
     assert!(
         sso_login::Entity::find().count(&db).await.is_err(),
         "the SSO tables are gone"
     );
     migration::Migrator::up(&db, None).await.unwrap();
     sso_login::Entity::find().count(&db).await.unwrap();
+}
+
+/// The `sso_code`s of a redirect, in order.
+fn codes_in(location: &str) -> Vec<String> {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .filter(|(k, _)| k == "sso_code")
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_completion_code_is_worth_nothing_without_the_verifier_of_the_browser_that_started() {
+    let sso = setup().await;
+    let manager = sso.manager(ManagerKind::Company).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &manager.email, true).await;
+
+    // Login CSRF: an attacker signs in as itself and sends its code to a victim, whose front
+    // end redeems it with its own verifier. Nothing opens, and the code is spent.
+    let code = sso.sign_in(&sub).await.code();
+    let victim = sso
+        .complete_with(&code, "the-victims-own-verifier-of-at-least-43-characters")
+        .await;
+    assert_eq!(error_code(&victim), Some("UNAUTHENTICATED"), "{victim}");
+    let late = sso.complete(&code).await;
+    assert_eq!(error_code(&late), Some("UNAUTHENTICATED"), "{late}");
+    // A verifier of the wrong shape is no better.
+    let code = sso.sign_in(&sub).await.code();
+    let short = sso.complete_with(&code, "short").await;
+    assert_eq!(error_code(&short), Some("UNAUTHENTICATED"), "{short}");
+
+    // A start without the front end's challenge (or a malformed one) goes nowhere.
+    for query in [
+        vec![("return_to", RETURN_TO)],
+        vec![("return_to", RETURN_TO), ("code_challenge", "not-a-sha256")],
+    ] {
+        let answer = Browser::new().get(&sso.start_url_with(&query)).await;
+        answer.refused(400, "code_challenge");
+    }
+
+    // A `return_to` that already carries a code: the redirect carries only the new one, so
+    // the front end cannot be handed someone else's.
+    let planted = "acsc_planted_by_an_attacker";
+    let start = sso.start_url_with(&[
+        (
+            "return_to",
+            &format!("{RETURN_TO}?tab=2&sso_code={planted}"),
+        ),
+        ("code_challenge", &challenge(VERIFIER)),
+    ]);
+    let (mut browser, callback) = sso
+        .to_callback_from(&start, AtProvider::SignIn(&sub), |u| u)
+        .await;
+    let answer = browser.get(&callback).await;
+    let location = answer.location.clone().expect("a redirect");
+    let codes = codes_in(&location);
+    assert_eq!(codes.len(), 1, "{location}");
+    assert_ne!(codes[0], planted);
+    assert!(location.contains("tab=2"), "{location}");
+    let body = sso.complete(&codes[0]).await;
+    assert_eq!(
+        body["data"]["completeSsoLogin"]["manager"]["login"],
+        manager.login.as_str(),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_sso_session_that_validates_its_email_gets_no_password_rule() {
+    let mail = tempfile::tempdir().unwrap();
+    let dir = mail.path().to_owned();
+    let sso = setup_configured(Provider::shared(), json!({}), |c| {
+        c.mail_transport = admin_center::config::MailTransport::File(dir.clone())
+    })
+    .await;
+    let team = sso.manager(ManagerKind::Team).await;
+    let body = sso
+        .owner
+        .gql(
+            "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { \
+             forcePasswordChange: true, forceValidationPrompt: true }) { id } }",
+            json!({ "id": team.id }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    // Like Entra ID: a linked identity whose provider does not vouch for the address.
+    let body = sso
+        .owner
+        .gql(UPDATE_SSO, json!({ "i": { "identityClaim": "SUB" } }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let sub = Uuid::new_v4().to_string();
+    sso.provider
+        .account(&sub, &format!("{sub}@corp.example"), false)
+        .await;
+    link_directly(&sso, &team, &sub).await;
+
+    let code = sso.sign_in(&sub).await.code();
+    let body = sso.complete(&code).await;
+    let login = &body["data"]["completeSsoLogin"];
+    assert_eq!(login["restriction"], "EMAIL_VALIDATION", "{body}");
+    let restricted = login["token"].as_str().unwrap().to_owned();
+
+    let mails = crate::harness::outbox(&dir, 1).await;
+    let text = mails.last().expect("the validation mail");
+    let marker = "validate this e-mail address is:";
+    let code: String = text[text.find(marker).unwrap() + marker.len()..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let (_, validated) = sso
+        .app
+        .post_graphql_as(
+            &restricted,
+            "mutation($c: String!) { validateEmail(code: $c) { token restriction } }",
+            json!({ "c": code }),
+        )
+        .await;
+    // Not PASSWORD_CHANGE: the manager signed in with no password, and may have none it knows.
+    assert_eq!(
+        validated["data"]["validateEmail"]["restriction"], "NONE",
+        "{validated}"
+    );
+    let token = validated["data"]["validateEmail"]["token"]
+        .as_str()
+        .unwrap();
+    let (_, teams) = sso
+        .app
+        .post_graphql_as(token, "{ teams(first: 1) { totalCount } }", json!({}))
+        .await;
+    assert!(teams["errors"].is_null(), "{teams}");
+}
+
+/// Links `sub` at the account's issuer to `manager` as `completeSsoLink` would (the linking
+/// itself is tested by `a_manager_links_its_identity_once_then_signs_in_by_sub`).
+async fn link_directly(sso: &Sso, manager: &entity::manager::Model, sub: &str) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    entity::manager_sso_identity::Entity::insert(entity::manager_sso_identity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: Set(sso.account),
+        manager_id: Set(manager.id),
+        issuer: Set(sso.provider.issuer.clone()),
+        subject: Set(sub.to_owned()),
+        linked_at: Set(sso.app.state.clock.now()),
+    })
+    .exec_without_returning(&sso.app.state.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn enforcing_sso_ends_password_sessions_of_those_it_refuses_only() {
+    let sso = setup().await;
+    let team = sso.manager(ManagerKind::Team).await;
+    let by_password = sso.app.sign_in(&team, "Manager-Pass-2026").await;
+    let other = sso.manager(ManagerKind::Team).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &other.email, true).await;
+    let code = sso.sign_in(&sub).await.code();
+    let by_sso = sso.complete(&code).await["data"]["completeSsoLogin"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = sso
+        .owner
+        .gql(
+            "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { ssoBreakGlass: true }) { id } }",
+            json!({ "id": sso.owner.id() }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let me = "{ me { login } }";
+    assert!(by_password.gql(me, json!({})).await["errors"].is_null());
+
+    let body = sso
+        .owner
+        .gql(UPDATE_SSO, json!({ "i": { "enforced": true } }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    // The team manager's password session ends with the password's right to sign in.
+    let (status, _) = sso
+        .app
+        .post_graphql_as(&by_password.token, me, json!({}))
+        .await;
+    assert_eq!(status, 401);
+    // An SSO session, and the break-glass company manager's password session, go on.
+    let (_, mine) = sso.app.post_graphql_as(&by_sso, me, json!({})).await;
+    assert_eq!(mine["data"]["me"]["login"], other.login.as_str(), "{mine}");
+    assert!(sso.owner.gql(me, json!({})).await["errors"].is_null());
+}
+
+#[tokio::test]
+async fn starts_are_throttled_per_address_and_finished_ones_are_given_back() {
+    let sso = setup().await;
+    let manager = sso.manager(ManagerKind::Company).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &manager.email, true).await;
+    // A finished sign-in gives its start back: these do not count.
+    for _ in 0..3 {
+        assert_eq!(sso.sign_in(&sub).await.status, 303);
+    }
+    // Abandoned starts count: 60 in 15 minutes, then five minutes' rest.
+    for n in 0..60 {
+        let answer = Browser::new().get(&sso.start_url(RETURN_TO)).await;
+        assert_eq!(answer.status, 303, "start {n}: {}", answer.body);
+    }
+    let refused = Browser::new().get(&sso.start_url(RETURN_TO)).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(
+        refused.body.contains("Too many attempts"),
+        "{}",
+        refused.body
+    );
+    sso.app.clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(
+        Browser::new().get(&sso.start_url(RETURN_TO)).await.status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn provider_failures_do_not_block_the_address_for_password_sign_ins() {
+    let sso = setup().await;
+    let manager = sso.manager(ManagerKind::Company).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &manager.email, true).await;
+    // A wrong client secret here: the provider refuses every code (as when it is
+    // misconfigured on the day everyone retries).
+    let body = sso
+        .owner
+        .gql(
+            UPDATE_SSO,
+            json!({ "i": { "clientSecret": "not-the-registered-one" } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    // More than the address's 30 failures in 15 minutes.
+    for _ in 0..32 {
+        sso.sign_in(&sub).await.refused(502, "token_endpoint");
+    }
+    let owner = sso
+        .app
+        .login(&sso.owner.manager.login, crate::harness::USER_PASSWORD)
+        .await;
+    assert!(owner["errors"].is_null(), "{owner}");
+}
+
+#[tokio::test]
+async fn a_sign_in_is_good_only_with_the_provider_and_client_it_started_with() {
+    let sso = setup().await;
+    let manager = sso.manager(ManagerKind::Company).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &manager.email, true).await;
+    // The client id changes between start and callback: the old provider's code and
+    // verifier are sent nowhere.
+    let (mut browser, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
+    let body = sso
+        .owner
+        .gql(
+            UPDATE_SSO,
+            json!({ "i": { "clientId": "another-client", "clientSecret": SECRET } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    browser.get(&callback).await.refused(401, "issuer");
+    assert_eq!(sso.last_failure().await["reason"], "issuer");
+
+    // A code issued before the issuer changed opens no session after.
+    let body = sso
+        .owner
+        .gql(
+            UPDATE_SSO,
+            json!({ "i": { "clientId": sso.client_id, "clientSecret": SECRET } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let code = sso.sign_in(&sub).await.code();
+    let body = sso
+        .owner
+        .gql(
+            UPDATE_SSO,
+            json!({ "i": { "issuer": "https://idp.example.net/realms/new", "clientSecret": SECRET } }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let late = sso.complete(&code).await;
+    assert_eq!(error_code(&late), Some("UNAUTHENTICATED"), "{late}");
+}
+
+#[tokio::test]
+async fn an_address_with_non_ascii_look_alikes_matches_no_manager() {
+    let sso = setup().await;
+    let login = format!("kate-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let manager = sso
+        .app
+        .insert_manager(
+            sso.account,
+            ManagerKind::Company,
+            &login,
+            "Manager-Pass-2026",
+        )
+        .await;
+    // U+212A KELVIN SIGN lower-cases to `k` in Unicode: `\u{212A}ate-…` is not `kate-…`.
+    let look_alike = manager.email.replacen('k', "\u{212A}", 1);
+    assert_ne!(look_alike, manager.email);
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &look_alike, true).await;
+    sso.sign_in(&sub).await.refused(403, "no_manager");
+}
+
+#[tokio::test]
+async fn racing_callbacks_and_codes_open_one_session_and_first_sign_ins_both_link() {
+    let sso = setup().await;
+    let manager = sso.manager(ManagerKind::Team).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &manager.email, true).await;
+
+    // One callback twice at once: one redirect, one refusal.
+    let (mut first, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
+    let mut twin = Browser::new();
+    twin.jar = first.jar.clone();
+    let (a, b) = tokio::join!(first.get(&callback), twin.get(&callback));
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 400], "{} / {}", a.body, b.body);
+    let code = if a.status == 303 { a.code() } else { b.code() };
+    drop((first, twin));
+
+    // One code redeemed twice at once: one session.
+    let (x, y) = tokio::join!(sso.complete(&code), sso.complete(&code));
+    let opened = [&x, &y]
+        .iter()
+        .filter(|b| b["data"]["completeSsoLogin"]["token"].is_string())
+        .count();
+    assert_eq!(opened, 1, "{x} / {y}");
+
+    // Two first sign-ins of another manager on two devices at once: both get in, and the
+    // link made by the e-mail match is audited once per link written.
+    let second = sso.manager(ManagerKind::Team).await;
+    let sub2 = Uuid::new_v4().to_string();
+    sso.provider.account(&sub2, &second.email, true).await;
+    let ((mut b1, c1), (mut b2, c2)) = tokio::join!(
+        sso.to_callback(AtProvider::SignIn(&sub2), |u| u),
+        sso.to_callback(AtProvider::SignIn(&sub2), |u| u)
+    );
+    let (r1, r2) = tokio::join!(b1.get(&c1), b2.get(&c2));
+    assert_eq!(
+        (r1.status, r2.status),
+        (303, 303),
+        "{} / {}",
+        r1.body,
+        r2.body
+    );
+    let events = sso
+        .owner
+        .gql(
+            "{ auditEvents(action: LINK_SSO_IDENTITY, first: 10) { nodes { actorLogin after } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = events["data"]["auditEvents"]["nodes"].as_array().unwrap();
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["actorLogin"] == second.login.as_str() && n["after"]["by"] == "emailMatch"),
+        "{events}"
+    );
+}
+
+#[tokio::test]
+async fn two_sign_ins_in_two_tabs_of_one_browser_both_finish() {
+    let sso = setup().await;
+    let manager = sso.manager(ManagerKind::Company).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &manager.email, true).await;
+    let mut browser = Browser::new();
+    browser._flow = Some(REGISTRATION.read().await);
+    // Both tabs start before either comes back; each flow has its own binding cookie.
+    let one = browser.get(&sso.start_url(RETURN_TO)).await;
+    let two = browser.get(&sso.start_url(RETURN_TO)).await;
+    let server = url::Url::parse(&sso.app.url("/")).unwrap();
+    let server_host = format!("{}:{:?}", server.host_str().unwrap(), server.port());
+    for started in [two, one] {
+        // A fresh sign-in at the provider each time (its own session cookie forgotten).
+        browser.jar.retain(|host, _| *host == server_host);
+        let authorize = started.location.expect("to the provider");
+        let interaction = browser.get(&authorize).await;
+        let uid_url = interaction.location.expect("to the interaction");
+        let next = browser
+            .post_form(&format!("{uid_url}/login"), &[("login", &sub)])
+            .await;
+        let mut location = next.location.expect("a redirect");
+        while location.starts_with(&sso.provider.issuer) {
+            location = browser.get(&location).await.location.expect("a redirect");
+        }
+        let answer = browser.get(&location).await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_session_key_keeps_client_secrets_usable_through_sso_secret_keys() {
+    const OLD: &[u8] = b"the-old-session-signing-key-of-32-bytes-or-more";
+    const NEW: &[u8] = b"the-new-session-signing-key-of-32-bytes-or-more";
+    let sso = setup_configured(Provider::shared(), json!({}), |c| {
+        c.session_signing_key = Some(OLD.to_vec())
+    })
+    .await;
+    let manager = sso.manager(ManagerKind::Company).await;
+    let sub = Uuid::new_v4().to_string();
+    sso.provider.account(&sub, &manager.email, true).await;
+    let usable = "{ account { sso { clientSecretSet clientSecretUsable } } }";
+
+    // The key rotated with nothing kept: the secret is set but unusable, and says so.
+    let rotated = sso
+        .app
+        .another_on_the_same_database(|c| c.session_signing_key = Some(NEW.to_vec()))
+        .await;
+    let owner = rotated
+        .sign_in(&sso.owner.manager, crate::harness::USER_PASSWORD)
+        .await;
+    let body = owner.gql(usable, json!({})).await;
+    assert_eq!(
+        body["data"]["account"]["sso"],
+        json!({ "clientSecretSet": true, "clientSecretUsable": false }),
+        "{body}"
+    );
+
+    // The old key kept in SSO_SECRET_KEYS after the new one: usable, and a sign-in seals the
+    // secret again with the new key, so the old one can go.
+    let kept = sso
+        .app
+        .another_on_the_same_database(|c| {
+            c.session_signing_key = Some(NEW.to_vec());
+            c.sso_secret_keys = vec![NEW.to_vec(), OLD.to_vec()];
+        })
+        .await;
+    let owner = kept
+        .sign_in(&sso.owner.manager, crate::harness::USER_PASSWORD)
+        .await;
+    let body = owner.gql(usable, json!({})).await;
+    assert_eq!(
+        body["data"]["account"]["sso"]["clientSecretUsable"], true,
+        "{body}"
+    );
+    {
+        // The provider learns the second server's redirect URI too.
+        let _registering = REGISTRATION.write().await;
+        sso.provider
+            .control(
+                reqwest::Method::PUT,
+                "/__test/clients",
+                json!({
+                    "client_id": sso.client_id, "client_secret": SECRET,
+                    "redirect_uris": [sso.app.url("/sso/callback"), kept.url("/sso/callback")],
+                }),
+            )
+            .await;
+    }
+    let on_kept = Sso {
+        app: kept,
+        owner,
+        account: sso.account,
+        client_id: sso.client_id.clone(),
+        provider: sso.provider,
+    };
+    let code = on_kept.sign_in(&sub).await.code();
+    assert!(on_kept.complete(&code).await["errors"].is_null());
+    // Now the new key alone opens it.
+    let body = owner_of(&rotated, &sso).await.gql(usable, json!({})).await;
+    assert_eq!(
+        body["data"]["account"]["sso"]["clientSecretUsable"], true,
+        "{body}"
+    );
+}
+
+async fn owner_of(app: &TestApp, sso: &Sso) -> User {
+    app.sign_in(&sso.owner.manager, crate::harness::USER_PASSWORD)
+        .await
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{
     manager,
     one_time_token::Purpose,
-    session::{self, Restriction},
+    session::{self, Restriction, SignInMethod},
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
@@ -36,8 +36,20 @@ pub fn restriction_for(manager: &manager::Model) -> Restriction {
     }
 }
 
-/// Opens a session for `manager` inside `conn` (a transaction). When the session must validate
-/// the e-mail address, it also stores a code and returns the mail to send after commit.
+/// The restriction a single sign-on of `manager` gets: no password rule (forced change, self
+/// reset) applies to a sign-in that used no password; `EMAIL_VALIDATION` applies unless the
+/// provider vouched for the manager's own address.
+pub fn sso_restriction(manager: &manager::Model, provider_vouched: bool) -> Restriction {
+    if manager.force_validation_prompt && !manager.email_validated && !provider_vouched {
+        Restriction::EmailValidation
+    } else {
+        Restriction::Unrestricted
+    }
+}
+
+/// Opens a password session for `manager` inside `conn` (a transaction). When the session
+/// must validate the e-mail address, it also stores a code and returns the mail to send after
+/// commit.
 pub async fn open_session(
     state: &AppState,
     conn: &impl ConnectionTrait,
@@ -46,23 +58,32 @@ pub async fn open_session(
     now: DateTime<Utc>,
 ) -> Result<(SignedIn, Option<Mail>), AppError> {
     let restriction = restriction_for(&manager);
-    open_session_as(state, conn, manager, client, now, restriction).await
+    open_session_as(
+        state,
+        conn,
+        manager,
+        client,
+        now,
+        (restriction, SignInMethod::Password),
+    )
+    .await
 }
 
-/// [`open_session`] with a restriction the caller decided (a single sign-on applies no
-/// password rule).
+/// [`open_session`] with a restriction and method the caller decided (a single sign-on applies
+/// no password rule: [`sso_restriction`]).
 pub async fn open_session_as(
     state: &AppState,
     conn: &impl ConnectionTrait,
     manager: manager::Model,
     client: &ClientInfo,
     now: DateTime<Utc>,
-    restriction: Restriction,
+    (restriction, method): (Restriction, SignInMethod),
 ) -> Result<(SignedIn, Option<Mail>), AppError> {
     let session = session::Model {
         id: Uuid::now_v7(),
         manager_id: manager.id,
         restriction,
+        method,
         created_at: now,
         expires_at: now
             + match restriction {

@@ -4,14 +4,18 @@ use crate::service::audit::Action;
 use entity::{
     manager,
     one_time_token::{self, Purpose},
-    session::Restriction,
+    session::{self, Restriction, SignInMethod},
 };
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::{
-    SignedIn, audit_entry, load_manager, one_time::consume_one_time_token, open_session,
-    revoke_session, secrets::validation_code_hash, throttle_keys,
+    SignedIn, audit_entry, load_manager,
+    one_time::consume_one_time_token,
+    open::{open_session_as, restriction_for, sso_restriction},
+    revoke_session,
+    secrets::validation_code_hash,
+    throttle_keys,
 };
 use crate::{
     auth::{ClientInfo, throttle},
@@ -55,10 +59,22 @@ pub async fn validate_email(
     active.email_validated = Set(true);
     active.updated_at = Set(now);
     let manager = active.update(&txn).await?;
+    // The new session is opened the way the old one was: one from a single sign-on gets no
+    // password rule now either (a forced password change would ask for a password the
+    // manager may never have used).
+    let mut method = SignInMethod::Password;
     if let Some(session_id) = actor.session_id {
+        if let Some(replaced) = session::Entity::find_by_id(session_id).one(&txn).await? {
+            method = replaced.method;
+        }
         revoke_session(&txn, session_id, now).await?;
     }
-    let (signed_in, mail) = open_session(state, &txn, manager, client, now).await?;
+    let restriction = match method {
+        SignInMethod::Password => restriction_for(&manager),
+        SignInMethod::Sso => sso_restriction(&manager, false),
+    };
+    let (signed_in, mail) =
+        open_session_as(state, &txn, manager, client, now, (restriction, method)).await?;
     let mut entry = audit_entry(&signed_in.manager, Action::ValidateEmail, client);
     entry.after = Some(json!({ "emailValidated": true }));
     audit::record(&txn, now, entry).await?;

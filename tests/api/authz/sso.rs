@@ -9,16 +9,24 @@ const SET_UP: &str = r#"updateAccountSso(input: {
     issuer: "https://idp.example.com/realms/acme", clientId: "admin-center",
     clientSecret: "row-secret-value", returnToAllowList: ["https://admin.example.com/"] })"#;
 
+/// Account B's settings: another issuer, so reading the wrong account's row shows.
+const SET_UP_B: &str = r#"updateAccountSso(input: {
+    issuer: "https://login.b.example/tenant", clientId: "b-client",
+    clientSecret: "b-secret-value", returnToAllowList: ["https://b.example/"] })"#;
+
 #[tokio::test]
 async fn sso_settings_are_read_by_company_managers_of_the_account_only() {
     let fixture = fixture().await;
-    // Both accounts set up, so a company manager's answer is its own account's settings.
-    for owner in [
-        &fixture.owner,
-        fixture.user(Caller::OtherCompany).expect("B's owner"),
+    // Both accounts set up differently, so a company manager's answer is its own account's.
+    for (owner, set_up) in [
+        (&fixture.owner, SET_UP),
+        (
+            fixture.user(Caller::OtherCompany).expect("B's owner"),
+            SET_UP_B,
+        ),
     ] {
         let body = owner
-            .gql(&format!("mutation {{ {SET_UP} {{ issuer }} }}"), json!({}))
+            .gql(&format!("mutation {{ {set_up} {{ issuer }} }}"), json!({}))
             .await;
         assert!(body["errors"].is_null(), "{body}");
     }
@@ -30,8 +38,13 @@ async fn sso_settings_are_read_by_company_managers_of_the_account_only() {
         let sso = &body["data"]["account"]["sso"];
         let ok = match COMPANY_ONLY.of(caller) {
             Outcome::Data => {
+                let issuer = if caller == Caller::OtherCompany {
+                    "https://login.b.example/tenant"
+                } else {
+                    "https://idp.example.com/realms/acme"
+                };
                 body["errors"].is_null()
-                    && sso["issuer"] == "https://idp.example.com/realms/acme"
+                    && sso["issuer"] == issuer
                     && sso["clientSecretSet"] == true
                     && sso["redirectUri"] == fixture.app.url("/sso/callback")
                     && sso["startUrl"]
@@ -41,7 +54,8 @@ async fn sso_settings_are_read_by_company_managers_of_the_account_only() {
             Outcome::Code(code) => error_code(&body) == Some(code) && sso.is_null(),
             other => unreachable!("no such expectation here: {other:?}"),
         };
-        if !ok || body.to_string().contains("row-secret-value") {
+        let text = body.to_string();
+        if !ok || text.contains("row-secret-value") || text.contains("b-secret-value") {
             failures.push(format!("{caller:?}: {body}"));
         }
     }
