@@ -353,3 +353,26 @@ impl Loader<AuthorizationsOf> for Batch {
         Ok(loaded)
     }
 }
+
+/// The identities linked to a manager at the account's single sign-on providers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SsoIdentitiesOf(pub Uuid);
+
+impl Loader<SsoIdentitiesOf> for Batch {
+    type Value = Vec<entity::manager_sso_identity::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[SsoIdentitiesOf],
+    ) -> Result<HashMap<SsoIdentitiesOf, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let mut found = crate::sso::link::identities_of(&self.0, &ids)
+            .await
+            .map_err(gql)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (SsoIdentitiesOf(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}

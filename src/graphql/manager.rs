@@ -158,6 +158,22 @@ impl Manager {
         .into())
     }
 
+    /// The identities at the account's identity providers linked to this manager (by its
+    /// first single sign-on with a matching e-mail address, or by `completeSsoLink`), oldest
+    /// first. Company managers see every manager's, a manager its own (others: empty); app
+    /// tokens get `FORBIDDEN`.
+    async fn sso_identities(&self) -> async_graphql::Result<Vec<super::sso::SsoIdentity>> {
+        Ok(self
+            .1
+            .loaders()
+            .load_one(super::loaders::SsoIdentitiesOf(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::sso::SsoIdentity)
+            .collect())
+    }
+
     /// The developer apps this (API) manager has authorized, newest first; with
     /// `includeRevoked`, also the authorizations revoked since. Company managers see every
     /// manager's, a manager its own; app tokens get `FORBIDDEN`.

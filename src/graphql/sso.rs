@@ -253,6 +253,22 @@ impl SsoMutation {
             .gql()
     }
 
+    /// Removes every identity linked to the manager, so that with `identityClaim: SUB` it no
+    /// longer signs in through the provider until it links again. Company managers for their
+    /// account's managers, any other manager for itself; audited (`unlinkSsoIdentity`).
+    async fn unlink_sso_identities(
+        &self,
+        ctx: &Context<'_>,
+        manager_id: async_graphql::ID,
+    ) -> async_graphql::Result<Manager> {
+        let scope = mutation_scope(ctx)?;
+        let id = super::scalars::id_of(Kind::Manager, &manager_id);
+        crate::sso::link::unlink(state(ctx)?, scope.access(), client(ctx), id)
+            .await
+            .map(|m| Manager(m, scope))
+            .gql()
+    }
+
     /// Links the identity the provider vouched for (the `sso_link_code` a link brought back)
     /// to the signed-in manager, which must be the one that started the link. Good once, for
     /// 60 seconds; `UNAUTHENTICATED` otherwise.
@@ -266,5 +282,28 @@ impl SsoMutation {
             .await
             .map(|m| Manager(m, scope))
             .gql()
+    }
+}
+
+/// An identity at an identity provider, linked to a manager.
+pub struct SsoIdentity(pub entity::manager_sso_identity::Model);
+
+/// An identity at one of the account's identity providers (OpenID Connect `iss` and `sub`),
+/// linked to a manager: with `identityClaim: SUB` it is what signs the manager in.
+#[Object]
+impl SsoIdentity {
+    /// The provider's issuer URL.
+    async fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+
+    /// The person's stable identifier at that provider (`sub`).
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+
+    /// When it was linked.
+    async fn linked_at(&self) -> DateTime {
+        DateTime(self.0.linked_at)
     }
 }

@@ -99,8 +99,12 @@ stored_names! {
         /// A single sign-on that gave no session (its `reason` in `after`; the caller is
         /// anonymous).
         SsoLoginFailed => "ssoLoginFailed",
-        /// `completeSsoLink`: a manager linked its identity at the account's provider.
+        /// An identity at the account's provider linked to a manager: by the manager itself
+        /// (`completeSsoLink`), or by its first sign-in with a matching e-mail address
+        /// (`after.by: "emailMatch"`).
         LinkSsoIdentity => "linkSsoIdentity",
+        /// `unlinkSsoIdentities` (the identities removed in `before`).
+        UnlinkSsoIdentity => "unlinkSsoIdentity",
         /// `createTeam`.
         CreateTeam => "createTeam",
         /// `updateTeam`.

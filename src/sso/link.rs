@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     manager::{self, ManagerKind},
+    manager_sso_identity,
     one_time_token::{self, Purpose as OneTimePurpose},
     sso_completion_code,
 };
@@ -162,5 +163,97 @@ pub async fn complete_link(
         ),
     )
     .await?;
+    Ok(manager)
+}
+
+/// Who may see and remove a manager's linked identities: company managers those of their
+/// account's managers, any other person its own (app tokens: `FORBIDDEN`). `None`: any
+/// manager of the caller's account; `Some(id)`: only that one.
+fn identity_readers(caller: &Access) -> Result<(&crate::auth::Actor, Option<Uuid>), AppError> {
+    let actor = caller.person()?;
+    Ok(match actor.kind {
+        ManagerKind::Company => (actor, None),
+        ManagerKind::Team | ManagerKind::Api => (actor, Some(actor.manager_id)),
+    })
+}
+
+/// `Manager.ssoIdentities` for several managers at once (one statement): the identities
+/// linked to each, oldest first. Managers the caller may not see them for get none.
+pub async fn identities_of(
+    caller: &Access,
+    manager_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<manager_sso_identity::Model>>, AppError> {
+    use sea_orm::QueryOrder;
+    let (actor, only) = identity_readers(caller)?;
+    let ids = manager_ids
+        .iter()
+        .copied()
+        .filter(|id| only.is_none_or(|own| *id == own));
+    let mut by_manager: std::collections::HashMap<Uuid, Vec<_>> = Default::default();
+    for row in manager_sso_identity::Entity::find()
+        .filter(manager_sso_identity::Column::AccountId.eq(actor.account_id))
+        .filter(manager_sso_identity::Column::ManagerId.is_in(ids))
+        .order_by_asc(manager_sso_identity::Column::LinkedAt)
+        .all(caller.db())
+        .await?
+    {
+        by_manager.entry(row.manager_id).or_default().push(row);
+    }
+    Ok(by_manager)
+}
+
+/// `unlinkSsoIdentities(managerId)`: removes every identity linked to the manager (at any
+/// issuer), so that with `identityClaim: SUB` it no longer signs in through the provider
+/// until it links again. A company manager for its account's managers, any other person for
+/// itself. Audited with the issuers and subjects removed; a manager with none linked is
+/// answered unchanged, without an event.
+pub async fn unlink(
+    state: &AppState,
+    caller: &Access,
+    client: &ClientInfo,
+    manager_id: Uuid,
+) -> Result<manager::Model, AppError> {
+    let (actor, only) = identity_readers(caller)?;
+    if only.is_some_and(|own| own != manager_id) {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.clock.now();
+    let manager = manager::Entity::find_by_id(manager_id)
+        .filter(manager::Column::AccountId.eq(actor.account_id))
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound("manager"))?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let linked = manager_sso_identity::Entity::find()
+        .filter(manager_sso_identity::Column::ManagerId.eq(manager.id))
+        .all(&txn)
+        .await?;
+    if linked.is_empty() {
+        txn.commit().await?;
+        return Ok(manager);
+    }
+    manager_sso_identity::Entity::delete_many()
+        .filter(manager_sso_identity::Column::ManagerId.eq(manager.id))
+        .exec(&txn)
+        .await?;
+    let removed: Vec<serde_json::Value> = linked
+        .iter()
+        .map(|l| json!({ "issuer": l.issuer, "subject": l.subject }))
+        .collect();
+    audit::record(
+        &txn,
+        now,
+        audit::entry(
+            actor,
+            client,
+            TargetType::Manager,
+            Action::UnlinkSsoIdentity,
+            manager.id,
+            Some(json!({ "identities": removed })),
+            None,
+        ),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(manager)
 }

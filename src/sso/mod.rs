@@ -6,6 +6,11 @@
 //! `openidconnect` crate, over a bounded [`http_client`]) and the client secret sealed at
 //! rest ([`sealed`]).
 //!
+//! Unlike other domains, the sign-in's sea-orm work lives here rather than in
+//! `src/service/`: it is one HTTP flow with its own tables (pending sign-ins, completion
+//! codes, links), not rules over the organization; the settings, which are such rules, are in
+//! `service::sso`.
+//!
 //! Where things go: another kind of upstream provider (SAML, say) is a sibling of [`oidc`]
 //! with its own `account_sso.kind`, chosen in [`flow`] where it calls `oidc.start` and
 //! `oidc.finish` (both answer the same `Identity` and `Reason`s); routes, pending sign-ins,

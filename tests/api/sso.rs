@@ -316,6 +316,19 @@ impl Sso {
     ) -> (Browser, String) {
         let mut browser = Browser::new();
         browser._flow = Some(REGISTRATION.read().await);
+        self.to_callback_in(browser, start, act, tamper).await
+    }
+
+    /// [`Sso::to_callback_from`] in a given browser. Flows run side by side by one test share
+    /// one hold on the registrations (a second read behind a waiting writer would deadlock),
+    /// so their browsers come without one.
+    async fn to_callback_in(
+        &self,
+        mut browser: Browser,
+        start: &str,
+        act: AtProvider<'_>,
+        tamper: impl FnOnce(url::Url) -> url::Url,
+    ) -> (Browser, String) {
         let started = browser.get(start).await;
         assert_eq!(started.status, 303, "{}", started.body);
         let authorize = tamper(url::Url::parse(&started.location.unwrap()).unwrap());
@@ -1230,6 +1243,8 @@ async fn a_sign_in_is_good_only_with_the_provider_and_client_it_started_with() {
         .await;
     assert!(body["errors"].is_null(), "{body}");
     browser.get(&callback).await.refused(401, "issuer");
+    // Its hold on the provider's registrations ends here (see REGISTRATION).
+    drop(browser);
     assert_eq!(sso.last_failure().await["reason"], "issuer");
 
     // A code issued before the issuer changed opens no session after.
@@ -1306,9 +1321,11 @@ async fn racing_callbacks_and_codes_open_one_session_and_first_sign_ins_both_lin
     let second = sso.manager(ManagerKind::Team).await;
     let sub2 = Uuid::new_v4().to_string();
     sso.provider.account(&sub2, &second.email, true).await;
+    let _flows = REGISTRATION.read().await;
+    let start = sso.start_url(RETURN_TO);
     let ((mut b1, c1), (mut b2, c2)) = tokio::join!(
-        sso.to_callback(AtProvider::SignIn(&sub2), |u| u),
-        sso.to_callback(AtProvider::SignIn(&sub2), |u| u)
+        sso.to_callback_in(Browser::new(), &start, AtProvider::SignIn(&sub2), |u| u),
+        sso.to_callback_in(Browser::new(), &start, AtProvider::SignIn(&sub2), |u| u)
     );
     let (r1, r2) = tokio::join!(b1.get(&c1), b2.get(&c2));
     assert_eq!(
@@ -1444,4 +1461,78 @@ async fn a_rotated_session_key_keeps_client_secrets_usable_through_sso_secret_ke
 async fn owner_of(app: &TestApp, sso: &Sso) -> User {
     app.sign_in(&sso.owner.manager, crate::harness::USER_PASSWORD)
         .await
+}
+
+#[tokio::test]
+async fn linked_identities_are_seen_and_removed_by_company_managers_or_the_manager_itself() {
+    let sso = setup().await;
+    let t1 = sso.manager(ManagerKind::Team).await;
+    let t2 = sso.manager(ManagerKind::Team).await;
+    let (s1, s2) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());
+    link_directly(&sso, &t1, &s1).await;
+    link_directly(&sso, &t2, &s2).await;
+    let read = "query($id: ID!) { manager(id: $id) { ssoIdentities { issuer subject linkedAt } } }";
+    let unlink =
+        "mutation($id: ID!) { unlinkSsoIdentities(managerId: $id) { ssoIdentities { subject } } }";
+
+    // A company manager sees every manager's.
+    let body = sso.owner.gql(read, json!({ "id": t1.id })).await;
+    let ids = &body["data"]["manager"]["ssoIdentities"];
+    assert_eq!(ids[0]["subject"], s1.as_str(), "{body}");
+    assert_eq!(ids[0]["issuer"], sso.provider.issuer.as_str(), "{body}");
+    // A team manager its own, and no one else's.
+    let u1 = sso.app.sign_in(&t1, "Manager-Pass-2026").await;
+    let u2 = sso.app.sign_in(&t2, "Manager-Pass-2026").await;
+    let own = u1
+        .gql("{ me { ssoIdentities { subject } } }", json!({}))
+        .await;
+    assert_eq!(
+        own["data"]["me"]["ssoIdentities"],
+        json!([{ "subject": s1 }]),
+        "{own}"
+    );
+    let other = u2.gql(read, json!({ "id": t1.id })).await;
+    assert!(!other.to_string().contains(&s1), "{other}");
+    let refused = u2.gql(unlink, json!({ "id": t1.id })).await;
+    assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
+    assert!(!refused.to_string().contains(&s1), "{refused}");
+
+    // The manager removes its own; a company manager another's, audited with what went.
+    let body = u1.gql(unlink, json!({ "id": t1.id })).await;
+    assert_eq!(
+        body["data"]["unlinkSsoIdentities"]["ssoIdentities"],
+        json!([]),
+        "{body}"
+    );
+    let body = sso.owner.gql(unlink, json!({ "id": t2.id })).await;
+    assert_eq!(
+        body["data"]["unlinkSsoIdentities"]["ssoIdentities"],
+        json!([]),
+        "{body}"
+    );
+    let events = sso
+        .owner
+        .gql(
+            "{ auditEvents(action: UNLINK_SSO_IDENTITY, first: 5) { nodes { actorLogin before } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = events["data"]["auditEvents"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2, "{events}");
+    assert_eq!(nodes[0]["actorLogin"], sso.owner.manager.login.as_str());
+    assert_eq!(nodes[0]["before"]["identities"][0]["subject"], s2.as_str());
+    // Again: nothing left, nothing recorded.
+    let body = sso.owner.gql(unlink, json!({ "id": t2.id })).await;
+    assert!(body["errors"].is_null(), "{body}");
+
+    // With `SUB`, an unlinked identity signs no one in.
+    let body = sso
+        .owner
+        .gql(UPDATE_SSO, json!({ "i": { "identityClaim": "SUB" } }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    sso.provider
+        .account(&s1, &format!("{s1}@corp.example"), false)
+        .await;
+    sso.sign_in(&s1).await.refused(403, "no_manager");
 }

@@ -130,6 +130,26 @@ async fn sso_links_are_for_company_and_team_managers_themselves() {
             ..Row::BASE
         },
         Row {
+            name: "unlinkSsoIdentities (the caller's own)",
+            params: "$id: ID!",
+            call: "unlinkSsoIdentities(managerId: $id)",
+            on: "Manager",
+            select: "ssoIdentities { issuer }",
+            vars: |r| json!({ "id": r.me }),
+            expect: SIGNED_IN.refused(),
+            ..Row::BASE
+        },
+        Row {
+            name: "unlinkSsoIdentities (another team manager of A)",
+            params: "$id: ID!",
+            call: "unlinkSsoIdentities(managerId: $id)",
+            on: "Manager",
+            select: "id",
+            vars: |r| json!({ "id": r.bystander }),
+            expect: MANAGER_ADMIN_IN_A,
+            ..Row::BASE
+        },
+        Row {
             name: "completeSsoLink (a code nobody was given)",
             call: r#"completeSsoLink(code: "acsc_0000")"#,
             on: "Manager",
@@ -147,4 +167,33 @@ async fn sso_links_are_for_company_and_team_managers_themselves() {
         },
     ];
     fixture.check(Kind::Mutation, &rows).await;
+}
+
+#[tokio::test]
+async fn linked_identities_are_read_by_company_managers_and_the_manager_itself() {
+    let fixture = fixture().await;
+    let rows = [
+        Row {
+            name: "Manager.ssoIdentities (of the caller itself)",
+            call: "me",
+            on: "Manager",
+            select: "ssoIdentities { issuer subject linkedAt }",
+            expect: Expect {
+                anonymous: NULL,
+                ..SIGNED_IN.refused()
+            },
+            ..Row::BASE
+        },
+        Row {
+            name: "Manager.ssoIdentities (of another team manager of A)",
+            params: "$id: ID!",
+            call: "manager(id: $id)",
+            on: "Manager",
+            select: "ssoIdentities { subject }",
+            vars: |r| json!({ "id": r.bystander }),
+            expect: ONLY_COMPANY_OF_A,
+            ..Row::BASE
+        },
+    ];
+    fixture.check(Kind::Query, &rows).await;
 }
