@@ -102,6 +102,12 @@ impl Key {
         }
     }
 
+    /// The keys of an attempt that names no login (a single sign-on's callback or code):
+    /// the client's address alone, if known.
+    pub fn address_only(address: Option<&str>) -> Vec<Key> {
+        address.map(Key::address).into_iter().collect()
+    }
+
     /// The keys of a sign-in attempt for `login_key` from `address`, in the order they are
     /// counted: the pair, the address, then the login alone.
     pub fn sign_in(login_key: &str, address: Option<&str>) -> Vec<Key> {

@@ -337,12 +337,7 @@ pub async fn callback(
     binding: Option<&str>,
     client: &ClientInfo,
 ) -> Result<String, Result<Reason, AppError>> {
-    let keys = client
-        .address
-        .as_deref()
-        .map(throttle::Key::address)
-        .into_iter()
-        .collect::<Vec<_>>();
+    let keys = throttle::Key::address_only(client.address.as_deref());
     let outcome = finish(state, params, binding, client, &keys).await;
     // The provider's own failures are not the client's guesses: they give the attempt back,
     // so an outage does not block an office's address (and its break-glass password

@@ -116,12 +116,7 @@ pub async fn complete_link(
         return Err(AppError::Forbidden);
     }
     let now = state.clock.now();
-    let keys = client
-        .address
-        .as_deref()
-        .map(throttle::Key::address)
-        .into_iter()
-        .collect::<Vec<_>>();
+    let keys = throttle::Key::address_only(client.address.as_deref());
     throttle::attempt(&state.db, now, &keys).await?;
     let code_hash = hash_secret(code.trim());
     let consumed = sso_completion_code::Entity::update_many()

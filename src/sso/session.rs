@@ -36,12 +36,7 @@ pub async fn complete(
     client: &ClientInfo,
 ) -> Result<SignedIn, AppError> {
     let now = state.clock.now();
-    let keys = client
-        .address
-        .as_deref()
-        .map(throttle::Key::address)
-        .into_iter()
-        .collect::<Vec<_>>();
+    let keys = throttle::Key::address_only(client.address.as_deref());
     throttle::attempt(&state.db, now, &keys).await?;
     let code_hash = hash_secret(code.trim());
     let txn = crate::db::begin_write(&state.db).await?;

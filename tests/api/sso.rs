@@ -401,6 +401,24 @@ impl Sso {
         body["data"]["auditEvents"]["nodes"][0]["after"].clone()
     }
 
+    /// A new identity at the provider with `manager`'s address, verified: its `sub`.
+    async fn identity_for(&self, manager: &entity::manager::Model) -> String {
+        let sub = Uuid::new_v4().to_string();
+        self.provider.account(&sub, &manager.email, true).await;
+        sub
+    }
+
+    /// A session of `manager` opened through the provider (a new identity): its token.
+    async fn session_of(&self, manager: &entity::manager::Model) -> String {
+        let sub = self.identity_for(manager).await;
+        let code = self.sign_in(&sub).await.code();
+        let body = self.complete(&code).await;
+        body["data"]["completeSsoLogin"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
     /// A company or team manager of A with a unique e-mail address.
     async fn manager(&self, kind: ManagerKind) -> entity::manager::Model {
         let login = format!("m-{}", &Uuid::new_v4().simple().to_string()[..12]);
@@ -573,8 +591,7 @@ async fn a_manager_links_its_identity_once_then_signs_in_by_sub() {
 async fn a_replayed_callback_is_refused() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     let (mut browser, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
     let first = browser.get(&callback).await;
     assert_eq!(first.status, 303, "{}", first.body);
@@ -587,8 +604,7 @@ async fn a_replayed_callback_is_refused() {
 async fn a_callback_in_another_browser_is_refused() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     let (_, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
     Browser::new().get(&callback).await.refused(400, "binding");
 }
@@ -597,8 +613,7 @@ async fn a_callback_in_another_browser_is_refused() {
 async fn a_wrong_nonce_is_refused() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     // The provider signs whatever nonce it is sent; the server kept the one it generated.
     let (mut browser, callback) = sso
         .to_callback(AtProvider::SignIn(&sub), |mut url| {
@@ -625,8 +640,7 @@ async fn a_wrong_nonce_is_refused() {
 async fn an_id_token_for_another_audience_is_refused() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     for claims in [
         json!({ "aud": "someone-else" }),
         json!({ "aud": [sso.client_id, "someone-else"] }),
@@ -643,8 +657,7 @@ async fn an_id_token_for_another_audience_is_refused() {
 async fn an_expired_id_token_is_refused() {
     let sso = setup_with(Provider::shared(), json!({ "id_token_ttl_seconds": 60 })).await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     let (mut browser, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
     // Past the token's minute, within the pending sign-in's ten.
     sso.app.clock.advance(chrono::Duration::minutes(5));
@@ -655,8 +668,7 @@ async fn an_expired_id_token_is_refused() {
 async fn an_id_token_from_another_issuer_or_key_is_refused() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     sso.next_id_token(json!({ "claims": { "iss": "http://127.0.0.1:1/evil" } }))
         .await;
     sso.sign_in(&sub).await.refused(401, "issuer");
@@ -776,8 +788,7 @@ async fn enforced_sso_refuses_password_sign_in_except_break_glass() {
         .await;
     assert_eq!(owner["data"]["login"]["restriction"], "NONE", "{owner}");
     // And the team manager signs in through the provider.
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &team.email, true).await;
+    let sub = sso.identity_for(&team).await;
     let code = sso.sign_in(&sub).await.code();
     let body = sso.complete(&code).await;
     assert_eq!(
@@ -843,13 +854,7 @@ async fn the_server_refuses_a_change_that_locks_every_company_manager_out() {
     );
     // Deleting it is refused to a company manager signed in through the provider.
     let third = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &third.email, true).await;
-    let code = sso.sign_in(&sub).await.code();
-    let third_token = sso.complete(&code).await["data"]["completeSsoLogin"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let third_token = sso.session_of(&third).await;
     let (_, deleted) = sso
         .app
         .post_graphql_as(
@@ -991,8 +996,7 @@ fn codes_in(location: &str) -> Vec<String> {
 async fn a_completion_code_is_worth_nothing_without_the_verifier_of_the_browser_that_started() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
 
     // Login CSRF: an attacker signs in as itself and sends its code to a victim, whose front
     // end redeems it with its own verifier. Nothing opens, and the code is spent.
@@ -1134,13 +1138,7 @@ async fn enforcing_sso_ends_password_sessions_of_those_it_refuses_only() {
     let team = sso.manager(ManagerKind::Team).await;
     let by_password = sso.app.sign_in(&team, "Manager-Pass-2026").await;
     let other = sso.manager(ManagerKind::Team).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &other.email, true).await;
-    let code = sso.sign_in(&sub).await.code();
-    let by_sso = sso.complete(&code).await["data"]["completeSsoLogin"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let by_sso = sso.session_of(&other).await;
     let body = sso
         .owner
         .gql(
@@ -1173,8 +1171,7 @@ async fn enforcing_sso_ends_password_sessions_of_those_it_refuses_only() {
 async fn starts_are_throttled_per_address_and_finished_ones_are_given_back() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     // A finished sign-in gives its start back: these do not count.
     for _ in 0..3 {
         assert_eq!(sso.sign_in(&sub).await.status, 303);
@@ -1202,8 +1199,7 @@ async fn starts_are_throttled_per_address_and_finished_ones_are_given_back() {
 async fn provider_failures_do_not_block_the_address_for_password_sign_ins() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     // A wrong client secret here: the provider refuses every code (as when it is
     // misconfigured on the day everyone retries).
     let body = sso
@@ -1229,8 +1225,7 @@ async fn provider_failures_do_not_block_the_address_for_password_sign_ins() {
 async fn a_sign_in_is_good_only_with_the_provider_and_client_it_started_with() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     // The client id changes between start and callback: the old provider's code and
     // verifier are sent nowhere.
     let (mut browser, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
@@ -1294,8 +1289,7 @@ async fn an_address_with_non_ascii_look_alikes_matches_no_manager() {
 async fn racing_callbacks_and_codes_open_one_session_and_first_sign_ins_both_link() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Team).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
 
     // One callback twice at once: one redirect, one refusal.
     let (mut first, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
@@ -1319,8 +1313,7 @@ async fn racing_callbacks_and_codes_open_one_session_and_first_sign_ins_both_lin
     // Two first sign-ins of another manager on two devices at once: both get in, and the
     // link made by the e-mail match is audited once per link written.
     let second = sso.manager(ManagerKind::Team).await;
-    let sub2 = Uuid::new_v4().to_string();
-    sso.provider.account(&sub2, &second.email, true).await;
+    let sub2 = sso.identity_for(&second).await;
     let _flows = REGISTRATION.read().await;
     let start = sso.start_url(RETURN_TO);
     let ((mut b1, c1), (mut b2, c2)) = tokio::join!(
@@ -1355,8 +1348,7 @@ async fn racing_callbacks_and_codes_open_one_session_and_first_sign_ins_both_lin
 async fn two_sign_ins_in_two_tabs_of_one_browser_both_finish() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     let mut browser = Browser::new();
     browser._flow = Some(REGISTRATION.read().await);
     // Both tabs start before either comes back; each flow has its own binding cookie.
@@ -1391,8 +1383,7 @@ async fn a_rotated_session_key_keeps_client_secrets_usable_through_sso_secret_ke
     })
     .await;
     let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    sso.provider.account(&sub, &manager.email, true).await;
+    let sub = sso.identity_for(&manager).await;
     let usable = "{ account { sso { clientSecretSet clientSecretUsable } } }";
 
     // The key rotated with nothing kept: the secret is set but unusable, and says so.
@@ -1535,4 +1526,47 @@ async fn linked_identities_are_seen_and_removed_by_company_managers_or_the_manag
         .account(&s1, &format!("{s1}@corp.example"), false)
         .await;
     sso.sign_in(&s1).await.refused(403, "no_manager");
+}
+
+#[tokio::test]
+async fn enforced_sso_mails_no_password_reset_to_those_it_refuses_a_password() {
+    let mail = tempfile::tempdir().unwrap();
+    let dir = mail.path().to_owned();
+    let sso = setup_configured(Provider::shared(), json!({}), |c| {
+        c.mail_transport = admin_center::config::MailTransport::File(dir.clone())
+    })
+    .await;
+    let team = sso.manager(ManagerKind::Team).await;
+    for (id, glass) in [(sso.owner.id(), true), (team.id, false)] {
+        let body = sso
+            .owner
+            .gql(
+                "mutation($id: ID!, $g: Boolean!) { updateManagerLoginSettings(id: $id, input: { \
+                 userInitiatedPasswordReset: true, ssoBreakGlass: $g }) { id } }",
+                json!({ "id": id, "g": glass }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let body = sso
+        .owner
+        .gql(UPDATE_SSO, json!({ "i": { "enforced": true } }))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let reset = "mutation($l: String!) { requestPasswordReset(login: $l) }";
+    // The break-glass company manager keeps its password, and may reset it.
+    let (_, body) = sso
+        .app
+        .post_graphql(reset, json!({ "l": sso.owner.manager.login }))
+        .await;
+    assert_eq!(body["data"]["requestPasswordReset"], true, "{body}");
+    assert_eq!(crate::harness::outbox(&dir, 1).await.len(), 1);
+    // The team manager has none to reset: the same answer, no mail.
+    let (_, body) = sso
+        .app
+        .post_graphql(reset, json!({ "l": team.login }))
+        .await;
+    assert_eq!(body["data"]["requestPasswordReset"], true, "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(crate::harness::outbox(&dir, 0).await.len(), 1);
 }

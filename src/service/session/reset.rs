@@ -81,7 +81,11 @@ async fn send_reset_mail(
     else {
         return Ok(());
     };
-    if !manager.user_initiated_password_reset {
+    // A manager whose account enforces single sign-on has no password to sign in with: a
+    // reset mail would only be a phishing-shaped surprise.
+    if !manager.user_initiated_password_reset
+        || crate::sso::session::password_refused(&state.db, &manager).await?
+    {
         return Ok(());
     }
     let key = Key::custom(format!("reset:{login_key}"), RESET_MAIL_POLICY);
