@@ -32,6 +32,7 @@ mod reps;
 mod schema;
 mod signin;
 mod sso;
+mod sso_outbound;
 mod throttling;
 mod tls;
 mod traces;
