@@ -493,13 +493,24 @@ impl Oidc {
     }
 }
 
-/// A request that failed: refused for its address, or unreachable.
+/// A request that failed: refused for its address, or unreachable. The detail (for the log)
+/// has every cause: reqwest's own message names only the URL.
 fn request_failure(e: HttpError) -> Failure {
-    if e.refused_address() {
-        Failure::new(Reason::Address, e)
-    } else {
-        Failure::new(Reason::Unreachable, e)
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !detail.contains(&text) {
+            detail = format!("{detail}: {text}");
+        }
+        source = cause.source();
     }
+    let reason = if e.refused_address() {
+        Reason::Address
+    } else {
+        Reason::Unreachable
+    };
+    Failure::new(reason, detail)
 }
 
 fn claims_failure(e: ClaimsVerificationError) -> Failure {
@@ -521,5 +532,33 @@ fn describe<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse + '
     match e {
         openidconnect::RequestTokenError::ServerResponse(response) => response.to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use openidconnect::AsyncHttpClient;
+
+    use super::*;
+
+    /// The operator's log says why: the resolver's refusal, not only reqwest's "error sending
+    /// request".
+    #[tokio::test]
+    async fn a_refused_address_is_its_own_reason_with_the_cause_in_the_detail() {
+        let http = BoundedHttp::new(false).unwrap();
+        let request = http::Request::builder()
+            .uri("https://localhost:1/.well-known/openid-configuration")
+            .body(Vec::new())
+            .unwrap();
+        let failure = request_failure(http.call(request).await.expect_err("refused"));
+        assert_eq!(failure.reason.as_str(), "private_address");
+        assert!(
+            failure.detail.contains("localhost has no public address")
+                && failure.detail.contains("SSO_ALLOW_PRIVATE_NETWORKS"),
+            "{}",
+            failure.detail
+        );
     }
 }
