@@ -1,10 +1,10 @@
 //! OpenID Connect with the `openidconnect` crate: discovery (cached per issuer for an hour, a
 //! failure for 30 seconds, one request at a time per issuer; its key set refetched when an ID
-//! token names an unknown `kid`, at most once a minute per issuer), the authorization URL (code flow, PKCE S256, `state`, `nonce`), and the callback
-//! work: the code exchanged at the token endpoint with the PKCE verifier, the ID token's
-//! signature, `iss`, `aud` (no other audience trusted), `azp` (the crate leaves it to us),
-//! `exp` (against the server's [`Clock`](crate::clock::Clock), so tests move time) and
-//! `nonce` checked.
+//! token names an unknown `kid`, at most once a minute per issuer), the authorization URL
+//! (code flow, PKCE S256, `state`, `nonce`), and the callback work: the code exchanged at
+//! the token endpoint with the PKCE verifier, the ID token's signature, `iss`, `aud` (no
+//! other audience trusted), `azp` (the crate leaves it to us), `exp` (against the server's
+//! [`Clock`](crate::clock::Clock), so tests move time) and `nonce` checked.
 //!
 //! Every failure has a [`Reason`]: a stable word for the log, the audit entry and the
 //! operator. What reached the provider or came back is logged, never shown to the browser.
