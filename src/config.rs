@@ -93,6 +93,11 @@ pub struct ConfigArgs {
     /// above the balancer's health-check interval × its fall count). Ctrl-C stops at once.
     #[arg(long, env = "SHUTDOWN_DRAIN_SECONDS", global = true)]
     pub shutdown_drain_seconds: Option<u64>,
+    /// Let single sign-on reach identity providers on private, loopback or link-local
+    /// addresses, and over plain `http` to those (a provider on the same private network, or
+    /// under development). Default false: public `https` addresses only.
+    #[arg(long, env = "SSO_ALLOW_PRIVATE_NETWORKS", global = true)]
+    pub sso_allow_private_networks: Option<bool>,
 }
 
 impl std::fmt::Debug for ConfigArgs {
@@ -138,6 +143,7 @@ struct FileConfig {
     anonymous_introspection: Option<bool>,
     metrics_bind: Option<String>,
     shutdown_drain_seconds: Option<u64>,
+    sso_allow_private_networks: Option<bool>,
     max_query_depth: Option<usize>,
     max_query_complexity: Option<usize>,
     max_batch_size: Option<usize>,
@@ -218,6 +224,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// How long SIGTERM keeps the server serving, not ready, before it stops accepting.
     pub shutdown_drain: std::time::Duration,
+    /// Whether single sign-on may call providers on non-public addresses and over plain http.
+    pub sso_allow_private_networks: bool,
 }
 
 /// Which web origins may call the API from a browser.
@@ -306,6 +314,10 @@ impl std::fmt::Debug for Config {
             .field("anonymous_introspection", &self.anonymous_introspection)
             .field("metrics_bind", &self.metrics_bind)
             .field("shutdown_drain", &self.shutdown_drain)
+            .field(
+                "sso_allow_private_networks",
+                &self.sso_allow_private_networks,
+            )
             .finish()
     }
 }
@@ -333,6 +345,7 @@ impl Default for Config {
             anonymous_introspection: true,
             metrics_bind: None,
             shutdown_drain: std::time::Duration::ZERO,
+            sso_allow_private_networks: false,
         }
     }
 }
@@ -564,6 +577,10 @@ impl Config {
             });
         }
         Ok(Config {
+            sso_allow_private_networks: args
+                .sso_allow_private_networks
+                .or(file.sso_allow_private_networks)
+                .unwrap_or(false),
             metrics_bind,
             shutdown_drain: std::time::Duration::from_secs(shutdown_drain_seconds),
             anonymous_introspection: args

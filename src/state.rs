@@ -90,7 +90,8 @@ impl AppState {
                 clock.clone(),
             )),
         ]);
-        let oidc = crate::sso::oidc::Oidc::new(clock.clone()).map_err(AppError::internal)?;
+        let oidc = crate::sso::oidc::Oidc::new(clock.clone(), config.sso_allow_private_networks)
+            .map_err(AppError::internal)?;
         Ok(AppState {
             db,
             config: Arc::new(config),

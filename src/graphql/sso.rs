@@ -137,7 +137,8 @@ impl AccountSso {
 /// `enabled` and a company manager with `ssoBreakGlass`.
 #[derive(InputObject)]
 pub struct UpdateAccountSsoInput {
-    /// The issuer URL: `https` (plain `http` only on localhost), no query.
+    /// The issuer URL: `https` to a public address (plain `http` and private addresses only
+    /// when the server sets `SSO_ALLOW_PRIVATE_NETWORKS`), no query.
     pub issuer: Option<String>,
     /// The client id registered at the provider.
     pub client_id: Option<String>,

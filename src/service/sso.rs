@@ -95,7 +95,11 @@ pub async fn update(
 ) -> Result<account_sso::Model, AppError> {
     let actor = caller.person()?;
     access::company_only(actor)?;
-    let issuer = patch.issuer.as_deref().map(issuer).transpose()?;
+    let issuer = patch
+        .issuer
+        .as_deref()
+        .map(|value| issuer(value, state.config.sso_allow_private_networks))
+        .transpose()?;
     let client_id = patch.client_id.as_deref().map(client_id).transpose()?;
     let secret = patch.client_secret.as_deref().map(secret).transpose()?;
     let allow_list = patch
@@ -388,8 +392,9 @@ pub async fn keep_break_glass(
     Ok(())
 }
 
-/// Whether `url` may be an issuer or a return address: `https`, or `http` to this machine
-/// (a provider or front end under development).
+/// Whether `url` may be a return address: `https`, or `http` to this machine (a front end
+/// under development). The browser goes there, never this server; the issuer's rule is
+/// [`crate::sso::http_client::check_url`]'s.
 pub fn secure_or_loopback(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
@@ -422,18 +427,29 @@ fn absolute(field: &str, value: &str) -> Result<Url, AppError> {
             "{field} must be an absolute URL with a host and no credentials or fragment"
         )));
     }
-    if !secure_or_loopback(&url) {
-        return Err(AppError::bad_input(format!(
-            "{field} must use https (http only on localhost)"
-        )));
-    }
     Ok(url)
 }
 
 /// The issuer, kept as typed (trimmed): ID tokens' `iss` must equal it exactly, and the
-/// discovery document must name exactly it.
-fn issuer(value: &str) -> Result<String, AppError> {
+/// discovery document must name exactly it. `https`; plain `http` only with
+/// `allow_private_networks` (`SSO_ALLOW_PRIVATE_NETWORKS`), to localhost or a private
+/// address. Whether its host is public is
+/// checked when the server connects (a name can resolve elsewhere later), and for an address
+/// given as the host, here too.
+fn issuer(value: &str, allow_private_networks: bool) -> Result<String, AppError> {
     let url = absolute("issuer", value)?;
+    if let Err(refused) = crate::sso::http_client::check_url(&url, allow_private_networks) {
+        return Err(AppError::bad_input(match refused {
+            crate::sso::http_client::HttpError::NotPublic(_) => {
+                "issuer must be a public address (a provider on a private network needs \
+                 SSO_ALLOW_PRIVATE_NETWORKS on the server)"
+            }
+            _ => {
+                "issuer must use https (plain http only to localhost or a private address, \
+                 when the server sets SSO_ALLOW_PRIVATE_NETWORKS)"
+            }
+        }));
+    }
     if url.query().is_some() {
         return Err(AppError::bad_input("issuer must not have a query"));
     }
@@ -464,6 +480,11 @@ fn allow_list(values: &[String]) -> Result<Vec<String>, AppError> {
     let mut list = Vec::new();
     for value in values {
         let url = absolute("returnToAllowList", value)?;
+        if !secure_or_loopback(&url) {
+            return Err(AppError::bad_input(
+                "returnToAllowList must use https (http only on localhost)",
+            ));
+        }
         if url.query().is_some() {
             return Err(AppError::bad_input(
                 "returnToAllowList entries must not have a query",
@@ -524,9 +545,19 @@ mod tests {
             "https://other.example.com/app",
             "https://other.example.com/app/done",
             "http://127.0.0.1:3000/cb",
+            // An encoded slash stays inside the allowed path; the explicit default port is
+            // the same origin.
+            "https://other.example.com/app/%2F..",
+            "https://other.example.com:443/app/x",
         ] {
             assert!(return_to_allowed(&list, ok).is_some(), "{ok}");
         }
+        // A backslash is a slash to the parser (and to browsers), so "userinfo" behind one is
+        // a path on the allowed host: the re-serialized URL, which is what is sent, says so.
+        assert_eq!(
+            return_to_allowed(&list, "https://admin.example.com\\@evil.example/").map(String::from),
+            Some("https://admin.example.com/@evil.example/".to_owned())
+        );
         for refused in [
             "https://evil.example/",
             "http://admin.example.com/",
@@ -539,30 +570,50 @@ mod tests {
             "http://127.0.0.1:3001/",
             "/relative",
             "javascript:alert(1)",
+            // Dot segments and backslashes are resolved by the URL parser before matching.
+            "https://other.example.com/app/../x",
+            "https://other.example.com/app/%2e%2e/x",
+            "https://other.example.com/app\\..\\x",
+            // An IDN look-alike host (Cyrillic `а`): punycode, another host.
+            "https://аdmin.example.com/",
         ] {
             assert!(return_to_allowed(&list, refused).is_none(), "{refused}");
         }
     }
 
     #[test]
-    fn issuers_use_https_except_on_this_machine() {
+    fn issuers_use_https_unless_private_networks_are_allowed() {
         for ok in [
             "https://login.microsoftonline.com/tenant/v2.0",
             "https://accounts.google.com",
+            // A name is checked when it resolves, not here.
+            "https://localhost:8443",
+        ] {
+            assert!(issuer(ok, false).is_ok(), "{ok}");
+            assert!(issuer(ok, true).is_ok(), "{ok}");
+        }
+        for private in [
             "http://127.0.0.1:4000",
             "http://localhost:8080/realms/x",
             "http://[::1]:9000",
+            "http://10.0.0.5:8080",
+            "https://10.0.0.5/realms/x",
+            "https://[::1]:9000",
         ] {
-            assert!(issuer(ok).is_ok(), "{ok}");
+            assert!(issuer(private, false).is_err(), "{private}");
+            assert!(issuer(private, true).is_ok(), "{private}");
         }
         for refused in [
+            // Plain http never goes over the internet.
             "http://idp.example.com",
+            "http://8.8.8.8",
             "ftp://idp.example.com",
             "https://idp.example.com/?x=1",
             "https://user:pw@idp.example.com",
             "idp.example.com",
         ] {
-            assert!(issuer(refused).is_err(), "{refused}");
+            assert!(issuer(refused, false).is_err(), "{refused}");
+            assert!(issuer(refused, true).is_err(), "{refused}");
         }
     }
 }

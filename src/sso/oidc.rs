@@ -1,15 +1,18 @@
-//! OpenID Connect with the `openidconnect` crate: discovery (cached per issuer for an hour,
-//! its key set refetched when an ID token names an unknown `kid`, at most once a minute per
-//! issuer), the authorization URL (code flow, PKCE S256, `state`, `nonce`), and the callback
-//! work: the code exchanged at the token endpoint with the PKCE verifier, the ID token's
-//! signature, `iss`, `aud` (no other audience trusted), `azp` (the crate leaves it to us),
-//! `exp` (against the server's [`Clock`](crate::clock::Clock), so tests move time) and
-//! `nonce` checked.
+//! OpenID Connect with the `openidconnect` crate: discovery (cached per issuer for an hour, a
+//! failure for 30 seconds, one request at a time per issuer; its key set refetched when an ID
+//! token names an unknown `kid`, at most once a minute per issuer), the authorization URL
+//! (code flow, PKCE S256, `state`, `nonce`), and the callback work: the code exchanged at
+//! the token endpoint with the PKCE verifier, the ID token's signature, `iss`, `aud` (no
+//! other audience trusted), `azp` (the crate leaves it to us), `exp` (against the server's
+//! [`Clock`](crate::clock::Clock), so tests move time) and `nonce` checked.
 //!
 //! Every failure has a [`Reason`]: a stable word for the log, the audit entry and the
 //! operator. What reached the provider or came back is logged, never shown to the browser.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 use chrono::{DateTime, Duration, Utc};
 use openidconnect::{
@@ -23,7 +26,7 @@ use openidconnect::{
 };
 use tokio::sync::RwLock;
 
-use super::http_client::BoundedHttp;
+use super::http_client::{BoundedHttp, HttpError};
 use crate::clock::SharedClock;
 
 /// How long discovery is trusted before it is fetched again.
@@ -31,6 +34,11 @@ const METADATA_TTL: Duration = Duration::hours(1);
 /// The least time between two key-set fetches of one issuer: an ID token with a made-up
 /// `kid` cannot make the server hammer the provider.
 const JWKS_REFETCH_COOLDOWN: Duration = Duration::minutes(1);
+/// How long a failed discovery is remembered: while a provider is down, starts answer at
+/// once instead of each sending a request (and holding a task for its timeout).
+const FAILURE_TTL: Duration = Duration::seconds(30);
+/// The most issuers cached at once (expired entries go first, then the oldest).
+const MAX_CACHED_ISSUERS: usize = 1000;
 
 /// Why a single sign-on failed: the word the log, the audit entry and the page's reference
 /// carry. Stable: operators grep for them.
@@ -50,6 +58,10 @@ pub enum Reason {
     ProviderError,
     /// The provider could not be reached, or answered something unusable.
     Unreachable,
+    /// A request to the provider was refused before it was sent: its address is not public
+    /// (loopback, private, link-local…) or it is plain `http`, and the operator has not set
+    /// `SSO_ALLOW_PRIVATE_NETWORKS`.
+    Address,
     /// The issuer's discovery document is invalid (or names another issuer).
     Discovery,
     /// The token endpoint refused the code.
@@ -85,6 +97,7 @@ impl Reason {
             Reason::Binding => "binding",
             Reason::ProviderError => "provider_error",
             Reason::Unreachable => "unreachable",
+            Reason::Address => "private_address",
             Reason::Discovery => "discovery",
             Reason::TokenEndpoint => "token_endpoint",
             Reason::NoIdToken => "no_id_token",
@@ -107,13 +120,17 @@ impl Reason {
     pub fn is_provider_side(self) -> bool {
         matches!(
             self,
-            Reason::Unreachable | Reason::Discovery | Reason::TokenEndpoint | Reason::Secret
+            Reason::Unreachable
+                | Reason::Address
+                | Reason::Discovery
+                | Reason::TokenEndpoint
+                | Reason::Secret
         )
     }
 }
 
 /// A failure with its reason and, for the log only, the detail.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Failure {
     pub reason: Reason,
     pub detail: String,
@@ -135,13 +152,77 @@ struct Discovered {
     jwks_fetched_at: DateTime<Utc>,
 }
 
+/// What the cache holds for an issuer.
+enum Cached {
+    Found(Arc<Discovered>),
+    Failed { failure: Failure, at: DateTime<Utc> },
+}
+
+impl Cached {
+    fn at(&self) -> DateTime<Utc> {
+        match self {
+            Cached::Found(found) => found.fetched_at,
+            Cached::Failed { at, .. } => *at,
+        }
+    }
+
+    fn live(&self, now: DateTime<Utc>) -> bool {
+        match self {
+            Cached::Found(found) => now - found.fetched_at < METADATA_TTL,
+            Cached::Failed { at, .. } => now - *at < FAILURE_TTL,
+        }
+    }
+}
+
+/// One lock per issuer being fetched, so concurrent sign-ins make one request.
+type Flights = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+
+/// The fetch of one issuer, held while it runs; the issuer's lock leaves the map with the
+/// last holder.
+struct Flight {
+    flights: Flights,
+    issuer: String,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Flight {
+    async fn take(flights: &Flights, issuer: &str) -> Flight {
+        let lock = flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(issuer.to_owned())
+            .or_default()
+            .clone();
+        Flight {
+            flights: flights.clone(),
+            issuer: issuer.to_owned(),
+            guard: Some(lock.lock_owned().await),
+        }
+    }
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.guard = None;
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        // Clones are only made under this lock: one reference left is the map's own.
+        if flights
+            .get(&self.issuer)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            flights.remove(&self.issuer);
+        }
+    }
+}
+
 /// The relying party: one per process, shared by the requests (the cache is an
 /// optimisation, not state: every replica fills its own).
 #[derive(Clone)]
 pub struct Oidc {
     http: BoundedHttp,
     clock: SharedClock,
-    cache: Arc<RwLock<HashMap<String, Arc<Discovered>>>>,
+    cache: Arc<RwLock<HashMap<String, Cached>>>,
+    flights: Flights,
 }
 
 impl std::fmt::Debug for Oidc {
@@ -174,67 +255,129 @@ pub struct Provider<'a> {
 }
 
 impl Oidc {
-    pub fn new(clock: SharedClock) -> Result<Oidc, reqwest::Error> {
+    /// `allow_private_networks`: `SSO_ALLOW_PRIVATE_NETWORKS` (see [`BoundedHttp`]).
+    pub fn new(clock: SharedClock, allow_private_networks: bool) -> Result<Oidc, reqwest::Error> {
         Ok(Oidc {
-            http: BoundedHttp::new()?,
+            http: BoundedHttp::new(allow_private_networks)?,
             clock,
             cache: Arc::default(),
+            flights: Arc::default(),
         })
     }
 
-    async fn discover(&self, issuer: &str) -> Result<Arc<Discovered>, Failure> {
+    /// The cached discovery of `issuer`, or its cached failure, while they last.
+    async fn cached(&self, issuer: &str) -> Option<Result<Arc<Discovered>, Failure>> {
         let now = self.clock.now();
-        if let Some(hit) = self
-            .cache
-            .read()
-            .await
-            .get(issuer)
-            .filter(|d| now - d.fetched_at < METADATA_TTL)
-        {
-            return Ok(hit.clone());
+        match self.cache.read().await.get(issuer) {
+            Some(Cached::Found(found)) if now - found.fetched_at < METADATA_TTL => {
+                Some(Ok(found.clone()))
+            }
+            Some(Cached::Failed { failure, at }) if now - *at < FAILURE_TTL => {
+                Some(Err(Failure::new(
+                    failure.reason,
+                    format!(
+                        "{} (failed at {at}; remembered for {} s)",
+                        failure.detail,
+                        FAILURE_TTL.num_seconds()
+                    ),
+                )))
+            }
+            _ => None,
         }
-        let url =
-            IssuerUrl::new(issuer.to_owned()).map_err(|e| Failure::new(Reason::Discovery, e))?;
-        let metadata = CoreProviderMetadata::discover_async(url, &self.http)
-            .await
-            .map_err(|e| match e {
-                openidconnect::DiscoveryError::Request(e) => Failure::new(Reason::Unreachable, e),
-                other => Failure::new(Reason::Discovery, other),
-            })?;
-        let fresh = Arc::new(Discovered {
-            metadata,
-            fetched_at: now,
-            jwks_fetched_at: now,
-        });
-        self.cache
-            .write()
-            .await
-            .insert(issuer.to_owned(), fresh.clone());
-        Ok(fresh)
     }
 
-    /// Fetches the key set again, unless it was fetched within the cool-down.
+    /// Stores `entry`, dropping expired entries first (and the oldest when still full).
+    async fn store(&self, issuer: &str, entry: Cached) {
+        let now = self.clock.now();
+        let mut cache = self.cache.write().await;
+        cache.retain(|_, cached| cached.live(now));
+        if cache.len() >= MAX_CACHED_ISSUERS && !cache.contains_key(issuer) {
+            let oldest = cache
+                .iter()
+                .min_by_key(|(_, cached)| cached.at())
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest {
+                cache.remove(&oldest);
+            }
+        }
+        cache.insert(issuer.to_owned(), entry);
+    }
+
+    async fn discover(&self, issuer: &str) -> Result<Arc<Discovered>, Failure> {
+        if let Some(cached) = self.cached(issuer).await {
+            return cached;
+        }
+        let _flight = Flight::take(&self.flights, issuer).await;
+        // Whoever held the flight before may have filled the cache.
+        if let Some(cached) = self.cached(issuer).await {
+            return cached;
+        }
+        let now = self.clock.now();
+        let fetched = self.fetch_metadata(issuer).await.map(|metadata| {
+            Arc::new(Discovered {
+                metadata,
+                fetched_at: now,
+                jwks_fetched_at: now,
+            })
+        });
+        let entry = match &fetched {
+            Ok(found) => Cached::Found(found.clone()),
+            Err(failure) => Cached::Failed {
+                failure: failure.clone(),
+                at: now,
+            },
+        };
+        self.store(issuer, entry).await;
+        fetched
+    }
+
+    async fn fetch_metadata(&self, issuer: &str) -> Result<CoreProviderMetadata, Failure> {
+        let url =
+            IssuerUrl::new(issuer.to_owned()).map_err(|e| Failure::new(Reason::Discovery, e))?;
+        CoreProviderMetadata::discover_async(url, &self.http)
+            .await
+            .map_err(|e| match e {
+                openidconnect::DiscoveryError::Request(e) => request_failure(e),
+                other => Failure::new(Reason::Discovery, other),
+            })
+    }
+
+    /// Fetches the key set again, unless it was fetched within the cool-down (by this
+    /// request or another: then the newer keys are answered). Only the entry `stale` came
+    /// from is replaced: a discovery that landed meanwhile is kept.
     async fn refresh_jwks(
         &self,
         issuer: &str,
-        stale: &Discovered,
+        stale: &Arc<Discovered>,
     ) -> Result<Option<Arc<Discovered>>, Failure> {
+        let _flight = Flight::take(&self.flights, issuer).await;
         let now = self.clock.now();
-        if now - stale.jwks_fetched_at < JWKS_REFETCH_COOLDOWN {
-            return Ok(None);
+        let current = match self.cache.read().await.get(issuer) {
+            Some(Cached::Found(found)) if found.fetched_at >= stale.fetched_at => found.clone(),
+            _ => stale.clone(),
+        };
+        if now - current.jwks_fetched_at < JWKS_REFETCH_COOLDOWN {
+            let newer = current.fetched_at > stale.fetched_at
+                || current.jwks_fetched_at > stale.jwks_fetched_at;
+            return Ok(newer.then_some(current));
         }
-        let jwks = CoreJsonWebKeySet::fetch_async(stale.metadata.jwks_uri(), &self.http)
+        let jwks = CoreJsonWebKeySet::fetch_async(current.metadata.jwks_uri(), &self.http)
             .await
-            .map_err(|e| Failure::new(Reason::Unreachable, e))?;
+            .map_err(|e| match e {
+                openidconnect::DiscoveryError::Request(e) => request_failure(e),
+                other => Failure::new(Reason::Unreachable, other),
+            })?;
         let fresh = Arc::new(Discovered {
-            metadata: stale.metadata.clone().set_jwks(jwks),
-            fetched_at: stale.fetched_at,
+            metadata: current.metadata.clone().set_jwks(jwks),
+            fetched_at: current.fetched_at,
             jwks_fetched_at: now,
         });
-        self.cache
-            .write()
-            .await
-            .insert(issuer.to_owned(), fresh.clone());
+        let mut cache = self.cache.write().await;
+        if let Some(Cached::Found(found)) = cache.get(issuer)
+            && found.fetched_at == current.fetched_at
+        {
+            cache.insert(issuer.to_owned(), Cached::Found(fresh.clone()));
+        }
         Ok(Some(fresh))
     }
 
@@ -293,9 +436,14 @@ impl Oidc {
             .request_async(&self.http)
             .await
             .map_err(|e| match e {
-                openidconnect::RequestTokenError::Request(e) => {
-                    Failure::new(Reason::Unreachable, e)
-                }
+                openidconnect::RequestTokenError::Request(e) => request_failure(e),
+                // The ID token is parsed with the token answer: a claim of the wrong type
+                // (`"email_verified": "true"`, a string) fails here, and is a claims problem,
+                // not a refusal of the code.
+                openidconnect::RequestTokenError::Parse(e, _body) => Failure::new(
+                    Reason::Claims,
+                    format!("token answer not understood at {}: {}", e.path(), e.inner()),
+                ),
                 other => Failure::new(Reason::TokenEndpoint, describe(&other)),
             })?;
         let id_token = token
@@ -361,6 +509,26 @@ impl Oidc {
     }
 }
 
+/// A request that failed: refused for its address, or unreachable. The detail (for the log)
+/// has every cause: reqwest's own message names only the URL.
+fn request_failure(e: HttpError) -> Failure {
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !detail.contains(&text) {
+            detail = format!("{detail}: {text}");
+        }
+        source = cause.source();
+    }
+    let reason = if e.refused_address() {
+        Reason::Address
+    } else {
+        Reason::Unreachable
+    };
+    Failure::new(reason, detail)
+}
+
 fn claims_failure(e: ClaimsVerificationError) -> Failure {
     let reason = match &e {
         ClaimsVerificationError::SignatureVerification(_) => Reason::Signature,
@@ -380,5 +548,33 @@ fn describe<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse + '
     match e {
         openidconnect::RequestTokenError::ServerResponse(response) => response.to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use openidconnect::AsyncHttpClient;
+
+    use super::*;
+
+    /// The operator's log says why: the resolver's refusal, not only reqwest's "error sending
+    /// request".
+    #[tokio::test]
+    async fn a_refused_address_is_its_own_reason_with_the_cause_in_the_detail() {
+        let http = BoundedHttp::new(false).unwrap();
+        let request = http::Request::builder()
+            .uri("https://localhost:1/.well-known/openid-configuration")
+            .body(Vec::new())
+            .unwrap();
+        let failure = request_failure(http.call(request).await.expect_err("refused"));
+        assert_eq!(failure.reason.as_str(), "private_address");
+        assert!(
+            failure.detail.contains("localhost has no public address")
+                && failure.detail.contains("SSO_ALLOW_PRIVATE_NETWORKS"),
+            "{}",
+            failure.detail
+        );
     }
 }

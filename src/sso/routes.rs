@@ -216,6 +216,14 @@ fn failure_page(reason: Result<Reason, AppError>) -> HttpResponse {
              account matches you. Ask a company manager to add you: single sign-on never \
              creates managers.",
         ),
+        Reason::Address => (
+            StatusCode::BAD_GATEWAY,
+            "Your identity provider could not be used",
+            "The identity provider's address is not public (or not https), and this server \
+             only calls public https addresses. If the provider is on your own network, the \
+             server's operator can set SSO_ALLOW_PRIVATE_NETWORKS; otherwise tell a company \
+             manager.",
+        ),
         Reason::Unreachable | Reason::Discovery | Reason::TokenEndpoint | Reason::Secret => (
             StatusCode::BAD_GATEWAY,
             "Your identity provider could not be used",

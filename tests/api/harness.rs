@@ -174,6 +174,9 @@ impl TestApp {
             database_url: database_url.clone(),
             workers: Some(1),
             public_url: Some(format!("http://{addr}")),
+            // The test identity provider listens on http://127.0.0.1 (tests/api/sso_outbound.rs
+            // turns this off to check the default).
+            sso_allow_private_networks: true,
             ..Config::default()
         };
         adjust(&mut config);

@@ -57,13 +57,16 @@
 //        A new RS256 key signs from now on; the JWKS lists it first, then the older ones
 //        (dropped with retire_old). A relying party holding the old JWKS meets an unknown kid.
 //        → {"kid": "<new kid>", "jwks": ["<kid>", …]}
-//   POST /__test/next-id-token          body {"client_id": "…", "claims": {…}, "unknown_key": false}
+//   POST /__test/next-id-token          body {"client_id": "…", "claims": {…}, "unknown_key": false,
+//                                                 "alg": "RS256"}
 //        The NEXT ID token the token endpoint returns to that client (to any client when
 //        client_id is left out) is re-signed by us after these claims are merged over its
 //        payload (a null value removes a claim): {"aud": "someone-else"}, {"nonce": "not-yours"},
 //        {"exp": <epoch seconds>}, {"iss": "…"}, {"azp": "…"}. With "unknown_key": true it is
-//        signed by a key the JWKS never lists (kid "unknown-…"). One shot: the token after that
-//        is untouched again. → {"armed": true}
+//        signed by a key the JWKS never lists (kid "unknown-…"). With "alg": "none" it carries
+//        no signature at all (header alg none, no kid); with "alg": "HS256" it is signed with
+//        HMAC-SHA256 under the client's own client_secret (header alg HS256, no kid). One shot:
+//        the token after that is untouched again. → {"armed": true}
 //   PUT  /__test/accounts               body {"sub": …, "email": …, "email_verified": …}
 //        Adds or replaces an account (e.g. an identity whose e-mail is not verified).
 //        → {"accounts": <count>}
@@ -71,6 +74,9 @@
 //        Adds or replaces a client (a provider shared by several tests, each relying party on
 //        its own port, gives each its own client). → {"clients": <count>}
 //   GET  /__test/last-id-token           → {"id_token": "<the last one issued>" | null}
+//   GET  /__test/hits                    → {"hits": {"<path>": <count>, …}}
+//        How many requests each path got since the start (the control endpoints are not
+//        counted), e.g. "/.well-known/openid-configuration", "/jwks", "/token".
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -147,7 +153,7 @@ let lastIdToken = null;
 const b64json = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const unb64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 
-function resign(idToken, { claims = {}, unknown_key: unknownKey = false }) {
+function resign(idToken, { claims = {}, unknown_key: unknownKey = false, alg = 'RS256' }, clientId) {
   const [headerPart, payloadPart] = idToken.split('.');
   const header = unb64json(headerPart);
   const payload = unb64json(payloadPart);
@@ -155,6 +161,19 @@ function resign(idToken, { claims = {}, unknown_key: unknownKey = false }) {
     if (value === null) delete payload[name];
     else payload[name] = value;
   }
+  if (alg === 'none') {
+    const { kid: _kid, ...rest } = header;
+    return `${b64json({ ...rest, alg: 'none' })}.${b64json(payload)}.`;
+  }
+  if (alg === 'HS256') {
+    const { kid: _kid, ...rest } = header;
+    const input = `${b64json({ ...rest, alg: 'HS256' })}.${b64json(payload)}`;
+    const secret = clients.get(clientId)?.client_secret;
+    if (typeof secret !== 'string') throw new Error(`no client_secret for ${clientId}`);
+    const mac = crypto.createHmac('sha256', secret).update(input).digest('base64url');
+    return `${input}.${mac}`;
+  }
+  if (alg !== 'RS256') throw new Error(`unsupported alg knob ${alg}`);
   const key = unknownKey ? newSigningKey('unknown') : signingKeys[0];
   const newHeader = { ...header, alg: 'RS256', kid: key.kid };
   const input = `${b64json(newHeader)}.${b64json(payload)}`;
@@ -248,7 +267,7 @@ function buildProvider(issuer) {
     if (armedFor !== undefined) {
       const knob = nextIdToken.get(armedFor);
       nextIdToken.delete(armedFor);
-      ctx.body = { ...ctx.body, id_token: resign(ctx.body.id_token, knob) };
+      ctx.body = { ...ctx.body, id_token: resign(ctx.body.id_token, knob, ctx.oidc.client.clientId) };
       log('next ID token re-signed with', JSON.stringify(knob));
     }
     lastIdToken = ctx.body.id_token;
@@ -343,6 +362,7 @@ async function control(req, res, path) {
     nextIdToken.set(body.client_id ?? '*', {
       claims: body.claims ?? {},
       unknown_key: Boolean(body.unknown_key),
+      alg: body.alg ?? 'RS256',
     });
     return json(res, 200, { armed: true });
   }
@@ -364,16 +384,23 @@ async function control(req, res, path) {
     }
     return json(res, 200, { clients: clients.size });
   }
+  if (path === '/__test/hits' && req.method === 'GET') {
+    return json(res, 200, { hits: Object.fromEntries(hits) });
+  }
   if (path === '/__test/last-id-token' && req.method === 'GET') {
     return json(res, 200, { id_token: lastIdToken });
   }
   return json(res, 404, { error: 'no such control endpoint' });
 }
 
+// Requests per path, the control endpoints left out (GET /__test/hits).
+const hits = new Map();
+
 const server = http.createServer(async (req, res) => {
   const path = new URL(req.url, 'http://x').pathname;
   try {
     if (path.startsWith('/__test/')) return await control(req, res, path);
+    hits.set(path, (hits.get(path) ?? 0) + 1);
     const m = path.match(/^\/interaction\/([^/]+)(?:\/(login|abort))?$/);
     if (m) return await interaction(req, res, m[1], m[2]);
     return handler(req, res);

@@ -234,6 +234,21 @@ try {
   const u = await signIn();
   check('unknown_key: a kid the JWKS does not hold', (await verify((await exchange(u)).body.id_token, u)).join().startsWith('unknown kid'));
 
+  // The alg knobs: no signature at all, and an HMAC under the client's own secret.
+  await request('POST', `${issuer}/__test/next-id-token`, { body: JSON.stringify({ alg: 'none' }) });
+  const none = await signIn();
+  const noneToken = (await exchange(none)).body.id_token;
+  check('alg none: header alg none, no kid, an empty signature', decode(noneToken).header.alg === 'none' && !decode(noneToken).header.kid && noneToken.endsWith('.'));
+  await request('POST', `${issuer}/__test/next-id-token`, { body: JSON.stringify({ alg: 'HS256' }) });
+  const hs = await signIn();
+  const hsToken = (await exchange(hs)).body.id_token;
+  const [hsHeader, hsPayload, hsMac] = hsToken.split('.');
+  check('alg HS256: an HMAC-SHA256 under the client secret', decode(hsToken).header.alg === 'HS256' && crypto.createHmac('sha256', CLIENT.client_secret).update(`${hsHeader}.${hsPayload}`).digest('base64url') === hsMac);
+
+  // Requests counted per path.
+  const { hits } = await (await request('GET', `${issuer}/__test/hits`)).json();
+  check('GET /__test/hits counts discovery, keys and token requests', hits['/.well-known/openid-configuration'] >= 1 && hits['/jwks'] >= 1 && hits['/token'] >= 10 && hits['/__test/hits'] === undefined);
+
   // Accounts added at run time; an unknown login gets the form again.
   await request('PUT', `${issuer}/__test/accounts`, { body: JSON.stringify({ sub: 'cy', email: 'cy@example.com', email_verified: true }) });
   const cy = await signIn({ login: 'cy' });

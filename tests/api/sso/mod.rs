@@ -21,6 +21,8 @@ use uuid::Uuid;
 
 use crate::harness::{TestApp, User, error_code, fresh_database_url};
 
+mod outbound;
+
 /// A running provider: its issuer URL, and the process (its stdin held open: when the test
 /// binary exits the pipe closes and the provider exits too).
 struct Provider {
@@ -64,6 +66,24 @@ impl Provider {
     fn shared() -> &'static Provider {
         static SHARED: OnceLock<Provider> = OnceLock::new();
         SHARED.get_or_init(Provider::start)
+    }
+
+    /// A provider of the calling test's own (its keys and request counts are the test's);
+    /// it lives as long as the test binary.
+    fn own() -> &'static Provider {
+        Box::leak(Box::new(Provider::start()))
+    }
+
+    /// Every path's request count (the `/__test/` control requests are not counted).
+    async fn all_hits(&self) -> Value {
+        self.control(reqwest::Method::GET, "/__test/hits", Value::Null)
+            .await["hits"]
+            .clone()
+    }
+
+    /// How many requests `path` got.
+    async fn hits(&self, path: &str) -> u64 {
+        self.all_hits().await[path].as_u64().unwrap_or(0)
     }
 
     async fn control(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -940,29 +960,6 @@ async fn sso_settings_are_checked_and_the_secret_is_never_answered() {
     let sealed = row.client_secret.unwrap();
     assert!(sealed.0.starts_with("v1.") && !sealed.0.contains(SECRET));
     assert_eq!(format!("{sealed:?}"), "Sealed(<redacted>)");
-}
-
-#[tokio::test]
-async fn a_rotated_provider_key_is_fetched_once_and_accepted() {
-    // Rotation changes the provider's keys for everyone: this test has a provider of its own.
-    let provider: &'static Provider = Box::leak(Box::new(Provider::start()));
-    let sso = setup_with(provider, json!({})).await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = Uuid::new_v4().to_string();
-    provider.account(&sub, &manager.email, true).await;
-    let first = sso.sign_in(&sub).await.code();
-    assert!(sso.complete(&first).await["errors"].is_null());
-    provider
-        .control(
-            reqwest::Method::POST,
-            "/__test/rotate-keys",
-            json!({ "retire_old": true }),
-        )
-        .await;
-    // Past the key set's refetch cool-down (a minute), well within discovery's hour.
-    sso.app.clock.advance(chrono::Duration::minutes(2));
-    let second = sso.sign_in(&sub).await.code();
-    assert!(sso.complete(&second).await["errors"].is_null());
 }
 
 #[tokio::test]
