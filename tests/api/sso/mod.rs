@@ -439,6 +439,19 @@ impl Sso {
             .to_owned()
     }
 
+    /// The owner changes `id`'s login settings (`LoginSettingsPatch`); it must succeed.
+    async fn login_settings(&self, id: Uuid, input: Value) {
+        let body = self
+            .owner
+            .gql(
+                "mutation($id: ID!, $i: LoginSettingsPatch!) { \
+                 updateManagerLoginSettings(id: $id, input: $i) { id } }",
+                json!({ "id": id, "i": input }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+
     /// A company or team manager of A with a unique e-mail address.
     async fn manager(&self, kind: ManagerKind) -> entity::manager::Model {
         let login = format!("m-{}", &Uuid::new_v4().simple().to_string()[..12]);
@@ -453,14 +466,8 @@ async fn a_manager_signs_in_through_the_provider_and_gets_a_session() {
     let sso = setup().await;
     let manager = sso.manager(ManagerKind::Team).await;
     // A password rule must not apply to a sign-in that used no password.
-    let body = sso
-        .owner
-        .gql(
-            "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { forcePasswordChange: true }) { id } }",
-            json!({ "id": manager.id }),
-        )
+    sso.login_settings(manager.id, json!({ "forcePasswordChange": true }))
         .await;
-    assert!(body["errors"].is_null(), "{body}");
     let sub = Uuid::new_v4().to_string();
     // The provider's address differs in case only: addresses match case-insensitively.
     sso.provider
@@ -773,17 +780,8 @@ async fn cancelling_at_the_provider_gets_a_clear_page() {
 async fn enforced_sso_refuses_password_sign_in_except_break_glass() {
     let sso = setup().await;
     let team = sso.manager(ManagerKind::Team).await;
-    let body = sso
-        .owner
-        .gql(
-            "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { ssoBreakGlass: true }) { loginSettings { ssoBreakGlass } } }",
-            json!({ "id": sso.owner.id() }),
-        )
+    sso.login_settings(sso.owner.id(), json!({ "ssoBreakGlass": true }))
         .await;
-    assert_eq!(
-        body["data"]["updateManagerLoginSettings"]["loginSettings"]["ssoBreakGlass"], true,
-        "{body}"
-    );
     let body = sso
         .owner
         .gql(UPDATE_SSO, json!({ "i": { "enforced": true } }))
@@ -1054,15 +1052,11 @@ async fn an_sso_session_that_validates_its_email_gets_no_password_rule() {
     })
     .await;
     let team = sso.manager(ManagerKind::Team).await;
-    let body = sso
-        .owner
-        .gql(
-            "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { \
-             forcePasswordChange: true, forceValidationPrompt: true }) { id } }",
-            json!({ "id": team.id }),
-        )
-        .await;
-    assert!(body["errors"].is_null(), "{body}");
+    sso.login_settings(
+        team.id,
+        json!({ "forcePasswordChange": true, "forceValidationPrompt": true }),
+    )
+    .await;
     // Like Entra ID: a linked identity whose provider does not vouch for the address.
     let body = sso
         .owner
@@ -1136,14 +1130,8 @@ async fn enforcing_sso_ends_password_sessions_of_those_it_refuses_only() {
     let by_password = sso.app.sign_in(&team, "Manager-Pass-2026").await;
     let other = sso.manager(ManagerKind::Team).await;
     let by_sso = sso.session_of(&other).await;
-    let body = sso
-        .owner
-        .gql(
-            "mutation($id: ID!) { updateManagerLoginSettings(id: $id, input: { ssoBreakGlass: true }) { id } }",
-            json!({ "id": sso.owner.id() }),
-        )
+    sso.login_settings(sso.owner.id(), json!({ "ssoBreakGlass": true }))
         .await;
-    assert!(body["errors"].is_null(), "{body}");
     let me = "{ me { login } }";
     assert!(by_password.gql(me, json!({})).await["errors"].is_null());
 
@@ -1535,15 +1523,11 @@ async fn enforced_sso_mails_no_password_reset_to_those_it_refuses_a_password() {
     .await;
     let team = sso.manager(ManagerKind::Team).await;
     for (id, glass) in [(sso.owner.id(), true), (team.id, false)] {
-        let body = sso
-            .owner
-            .gql(
-                "mutation($id: ID!, $g: Boolean!) { updateManagerLoginSettings(id: $id, input: { \
-                 userInitiatedPasswordReset: true, ssoBreakGlass: $g }) { id } }",
-                json!({ "id": id, "g": glass }),
-            )
-            .await;
-        assert!(body["errors"].is_null(), "{body}");
+        sso.login_settings(
+            id,
+            json!({ "userInitiatedPasswordReset": true, "ssoBreakGlass": glass }),
+        )
+        .await;
     }
     let body = sso
         .owner
