@@ -186,6 +186,17 @@ async fn setup_configured(
     }
 }
 
+/// [`setup`] with mail written to files in the directory it answers.
+async fn setup_mailing() -> (Sso, tempfile::TempDir) {
+    let mail = tempfile::tempdir().unwrap();
+    let dir = mail.path().to_owned();
+    let sso = setup_configured(Provider::shared(), json!({}), |c| {
+        c.mail_transport = admin_center::config::MailTransport::File(dir)
+    })
+    .await;
+    (sso, mail)
+}
+
 async fn setup() -> Sso {
     setup_with(Provider::shared(), json!({})).await
 }
@@ -1045,12 +1056,8 @@ async fn a_completion_code_is_worth_nothing_without_the_verifier_of_the_browser_
 
 #[tokio::test]
 async fn an_sso_session_that_validates_its_email_gets_no_password_rule() {
-    let mail = tempfile::tempdir().unwrap();
-    let dir = mail.path().to_owned();
-    let sso = setup_configured(Provider::shared(), json!({}), |c| {
-        c.mail_transport = admin_center::config::MailTransport::File(dir.clone())
-    })
-    .await;
+    let (sso, mail) = setup_mailing().await;
+    let dir = mail.path();
     let team = sso.manager(ManagerKind::Team).await;
     sso.login_settings(
         team.id,
@@ -1075,7 +1082,7 @@ async fn an_sso_session_that_validates_its_email_gets_no_password_rule() {
     assert_eq!(login["restriction"], "EMAIL_VALIDATION", "{body}");
     let restricted = login["token"].as_str().unwrap().to_owned();
 
-    let mails = crate::harness::outbox(&dir, 1).await;
+    let mails = crate::harness::outbox(dir, 1).await;
     let text = mails.last().expect("the validation mail");
     let marker = "validate this e-mail address is:";
     let code: String = text[text.find(marker).unwrap() + marker.len()..]
@@ -1515,12 +1522,8 @@ async fn linked_identities_are_seen_and_removed_by_company_managers_or_the_manag
 
 #[tokio::test]
 async fn enforced_sso_mails_no_password_reset_to_those_it_refuses_a_password() {
-    let mail = tempfile::tempdir().unwrap();
-    let dir = mail.path().to_owned();
-    let sso = setup_configured(Provider::shared(), json!({}), |c| {
-        c.mail_transport = admin_center::config::MailTransport::File(dir.clone())
-    })
-    .await;
+    let (sso, mail) = setup_mailing().await;
+    let dir = mail.path();
     let team = sso.manager(ManagerKind::Team).await;
     for (id, glass) in [(sso.owner.id(), true), (team.id, false)] {
         sso.login_settings(
@@ -1541,7 +1544,7 @@ async fn enforced_sso_mails_no_password_reset_to_those_it_refuses_a_password() {
         .post_graphql(reset, json!({ "l": sso.owner.manager.login }))
         .await;
     assert_eq!(body["data"]["requestPasswordReset"], true, "{body}");
-    assert_eq!(crate::harness::outbox(&dir, 1).await.len(), 1);
+    assert_eq!(crate::harness::outbox(dir, 1).await.len(), 1);
     // The team manager has none to reset: the same answer, no mail.
     let (_, body) = sso
         .app
@@ -1549,5 +1552,5 @@ async fn enforced_sso_mails_no_password_reset_to_those_it_refuses_a_password() {
         .await;
     assert_eq!(body["data"]["requestPasswordReset"], true, "{body}");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert_eq!(crate::harness::outbox(&dir, 0).await.len(), 1);
+    assert_eq!(crate::harness::outbox(dir, 0).await.len(), 1);
 }
