@@ -48,7 +48,7 @@ cargo build "${CARGO_FLAGS[@]}" --quiet --bin admin-center --example seed_load -
 BIN_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")/$PROFILE"
 if [ ! -d bench/peer/node_modules/postgraphile ]; then
   say "installing PostGraphile (npm ci in bench/peer)"
-  (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
+  (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi
 PGL_VERSION=$(node -p 'require("./bench/peer/node_modules/postgraphile/package.json").version')
 
@@ -67,7 +67,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "PostgreSQL ($("$PGBIN/postgres" --version | awk '{print $3}')): throwaway cluster"
+PG_VERSION=$("$PGBIN/postgres" --version | awk '{print $3}')
+say "PostgreSQL $PG_VERSION: throwaway cluster"
 PGPORT=$(free_port)
 as_pg "$PGBIN/initdb" -D "$PGROOT/data" -U postgres -A trust --no-sync >/dev/null
 as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/log" -w \
@@ -289,6 +290,7 @@ say "warm-up: $WARMUP per query and server"
 for spec in "${SPECS[@]}"; do drive "$WARMUP" "$spec" >/dev/null; done
 
 RESULTS="$WORK/results.tsv"
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 say "$ROUNDS rounds of $DURATION per query and server (wrk -t$THREADS -c$CONNECTIONS), alternating"
 N=${#SPECS[@]}
 for round in $(seq 1 "$ROUNDS"); do
@@ -304,10 +306,11 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-python3 - "$RESULTS" "$PROFILE" "$ROUNDS" "$DURATION" "$PGL_VERSION" <<'PY'
+python3 - "$RESULTS" "$PROFILE" "$ROUNDS" "$DURATION" "$PGL_VERSION" "$THREADS" "$CONNECTIONS" \
+  "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average before the runs $LOAD, PostgreSQL $PG_VERSION, node $(node --version)" <<'PY'
 import re, statistics, sys
 from collections import defaultdict
-path, profile, rounds, duration, pgl = sys.argv[1:]
+path, profile, rounds, duration, pgl, threads, connections, machine = sys.argv[1:]
 runs = defaultdict(list)
 order = []
 for row in open(path):
@@ -321,7 +324,8 @@ for row in open(path):
                                   scpu=int(sticks) * ms / max(n, 1), dcpu=int(dticks) * ms / max(n, 1)))
 med = {k: {f: statistics.median(r[f] for r in v) for f in ("rps", "p50", "p99", "scpu", "dcpu")}
        | {"errors": sum(r["errors"] for r in v)} for k, v in runs.items()}
-print(f"\nMedians of {rounds} alternating rounds of {duration} ({profile} build), wrk 2 threads × 16 connections.\n")
+print(f"\nMedians of {rounds} alternating rounds of {duration} ({profile} build), wrk {threads} threads × {connections} connections;")
+print(f"{machine}.\n")
 print("| query | server | req/s | p50 ms | p99 ms | server CPU ms/req | database CPU ms/req | errors |")
 print("|---|---|---|---|---|---|---|---|")
 for q, server in order:
@@ -334,7 +338,7 @@ for q in dict.fromkeys(q for q, _ in order):
     floor = med.get((q, "HTTP floor (actix, same bytes)"))
     for server in (s for qq, s in order if qq == q and s.startswith("admin-center")):
         a = med[(q, server)]
-        label = q if server == "admin-center" else f"{q}, {server[len('admin-center '):]}"
+        label = q if server == "admin-center" else f"{q}, {server[len('admin-center '):].strip('()')}"
         cpu = a["scpu"] + a["dcpu"]
         pcpu = peer["scpu"] + peer["dcpu"]
         print(f"| {label} | {a['rps'] / peer['rps']:.2f}× | {a['p99'] / peer['p99']:.2f}× | "
@@ -343,4 +347,6 @@ if ("C", "admin-center (app token)") in med:
     s, a = med[("C", "admin-center")], med[("C", "admin-center (app token)")]
     print(f"\nApp token ÷ session token on C: req/s {a['rps'] / s['rps']:.2f}×, p50 {a['p50'] / s['p50']:.2f}×, "
           f"CPU/req (server + database) {(a['scpu'] + a['dcpu']) / (s['scpu'] + s['dcpu']):.2f}×.")
+if any(r["errors"] for r in med.values()):
+    sys.exit("\nSome requests failed (the errors column): these figures are not valid.")
 PY
