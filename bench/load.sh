@@ -16,6 +16,8 @@ URL=${1:-"sqlite://$TMP/load.db?mode=rwc"}
 SEED=$(target/release/examples/seed_load "$URL")
 json() { python3 -c "import json,sys; print(json.loads(sys.argv[1])$2)" "$1"; }
 LOGIN=$(json "$SEED" '["ownerLogin"]'); PASSWORD=$(json "$SEED" '["ownerPassword"]'); TEAM=$(json "$SEED" '["teamId"]')
+# The API takes global ids (src/graphql/scalars.rs: base64url of "Team:<uuid, simple>").
+TEAM=$(python3 -c 'import base64,sys,uuid; print(base64.urlsafe_b64encode(f"Team:{uuid.UUID(sys.argv[1]).hex}".encode()).decode().rstrip("="))' "$TEAM")
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DATABASE_URL="$URL" BIND="127.0.0.1:$PORT" RUST_LOG=warn target/release/admin-center serve >/dev/null 2>&1 &
 PID=$!
