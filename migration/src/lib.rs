@@ -4,6 +4,20 @@
 
 pub use sea_orm_migration::prelude::*;
 
+/// A foreign key whose rows go with the row they refer to (`ON DELETE CASCADE`).
+fn cascade(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(from.0, from.1)
+        .to(to.0, to.1)
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
 mod m20261124_000001_accounts;
 mod m20261124_000002_managers;
 mod m20261124_000003_sessions;

@@ -6,23 +6,10 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::{m20261124_000001_accounts::Accounts, m20261124_000002_managers::Managers};
+use crate::{cascade, m20261124_000001_accounts::Accounts, m20261124_000002_managers::Managers};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn cascade(
-    name: &str,
-    from: (impl IntoIden, impl IntoIden),
-    to: (impl IntoIden, impl IntoIden),
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from.0, from.1)
-        .to(to.0, to.1)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

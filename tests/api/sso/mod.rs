@@ -197,6 +197,14 @@ async fn setup_mailing() -> (Sso, tempfile::TempDir) {
     (sso, mail)
 }
 
+/// [`setup`], a company manager of A, and its identity at the provider (`sub`).
+async fn setup_with_identity() -> (Sso, entity::manager::Model, String) {
+    let sso = setup().await;
+    let manager = sso.manager(ManagerKind::Company).await;
+    let sub = sso.identity_for(&manager).await;
+    (sso, manager, sub)
+}
+
 async fn setup() -> Sso {
     setup_with(Provider::shared(), json!({})).await
 }
@@ -627,9 +635,7 @@ async fn a_manager_links_its_identity_once_then_signs_in_by_sub() {
 
 #[tokio::test]
 async fn a_replayed_callback_is_refused() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     let (mut browser, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
     let first = browser.get(&callback).await;
     assert_eq!(first.status, 303, "{}", first.body);
@@ -640,18 +646,14 @@ async fn a_replayed_callback_is_refused() {
 
 #[tokio::test]
 async fn a_callback_in_another_browser_is_refused() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     let (_, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
     Browser::new().get(&callback).await.refused(400, "binding");
 }
 
 #[tokio::test]
 async fn a_wrong_nonce_is_refused() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     // The provider signs whatever nonce it is sent; the server kept the one it generated.
     let (mut browser, callback) = sso
         .to_callback(AtProvider::SignIn(&sub), |mut url| {
@@ -676,9 +678,7 @@ async fn a_wrong_nonce_is_refused() {
 
 #[tokio::test]
 async fn an_id_token_for_another_audience_is_refused() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     for claims in [
         json!({ "aud": "someone-else" }),
         json!({ "aud": [sso.client_id, "someone-else"] }),
@@ -704,9 +704,7 @@ async fn an_expired_id_token_is_refused() {
 
 #[tokio::test]
 async fn an_id_token_from_another_issuer_or_key_is_refused() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     sso.next_id_token(json!({ "claims": { "iss": "http://127.0.0.1:1/evil" } }))
         .await;
     sso.sign_in(&sub).await.refused(401, "issuer");
@@ -1000,9 +998,7 @@ fn codes_in(location: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_completion_code_is_worth_nothing_without_the_verifier_of_the_browser_that_started() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, manager, sub) = setup_with_identity().await;
 
     // Login CSRF: an attacker signs in as itself and sends its code to a victim, whose front
     // end redeems it with its own verifier. Nothing opens, and the code is spent.
@@ -1161,9 +1157,7 @@ async fn enforcing_sso_ends_password_sessions_of_those_it_refuses_only() {
 
 #[tokio::test]
 async fn starts_are_throttled_per_address_and_finished_ones_are_given_back() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     // A finished sign-in gives its start back: these do not count.
     for _ in 0..3 {
         assert_eq!(sso.sign_in(&sub).await.status, 303);
@@ -1189,9 +1183,7 @@ async fn starts_are_throttled_per_address_and_finished_ones_are_given_back() {
 
 #[tokio::test]
 async fn provider_failures_do_not_block_the_address_for_password_sign_ins() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     // A wrong client secret here: the provider refuses every code (as when it is
     // misconfigured on the day everyone retries).
     let body = sso
@@ -1215,9 +1207,7 @@ async fn provider_failures_do_not_block_the_address_for_password_sign_ins() {
 
 #[tokio::test]
 async fn a_sign_in_is_good_only_with_the_provider_and_client_it_started_with() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     // The client id changes between start and callback: the old provider's code and
     // verifier are sent nowhere.
     let (mut browser, callback) = sso.to_callback(AtProvider::SignIn(&sub), |u| u).await;
@@ -1338,9 +1328,7 @@ async fn racing_callbacks_and_codes_open_one_session_and_first_sign_ins_both_lin
 
 #[tokio::test]
 async fn two_sign_ins_in_two_tabs_of_one_browser_both_finish() {
-    let sso = setup().await;
-    let manager = sso.manager(ManagerKind::Company).await;
-    let sub = sso.identity_for(&manager).await;
+    let (sso, _, sub) = setup_with_identity().await;
     let mut browser = Browser::new();
     browser._flow = Some(REGISTRATION.read().await);
     // Both tabs start before either comes back; each flow has its own binding cookie.
