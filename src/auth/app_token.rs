@@ -8,17 +8,21 @@
 //! allows them. So revocation takes effect on the very next request, on every replica.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{app_authorization, manager::ManagerKind};
+use entity::{
+    app_authorization,
+    manager::{self, ManagerKind},
+};
 use futures_util::future::BoxFuture;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, sea_query::Expr,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, QueryFilter,
+    sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Actor, AppGrant, Principal, Restriction,
+    Actor, AppGrant, ManagerRow, Principal, Restriction,
     oauth_keys::OAuthKeys,
     plugin::{AuthPlugin, AuthRequest, Outcome},
     scope::ScopeSet,
@@ -153,7 +157,7 @@ const STANDING_SQL: &str = "SELECT f.revoked_at AS family_revoked_at, \
      z.id AS authorization_id, z.manager_id, z.scopes AS authorization_scopes, z.revoked_at, \
      z.last_used_at, d.id AS app_id, d.client_id, d.scopes AS app_scopes, \
      d.account_id AS app_account_id, d.disabled_at, m.account_id, m.kind, m.login, \
-     c.api_managers_allowed \
+     c.api_managers_allowed, {manager} \
      FROM token_families f \
      JOIN app_authorizations z ON z.id = f.authorization_id \
      JOIN developer_apps d ON d.id = z.app_id \
@@ -191,20 +195,44 @@ impl Standing {
         db: &impl sea_orm::ConnectionTrait,
         family_id: Uuid,
     ) -> Result<Option<Standing>, AppError> {
+        Ok(Self::with_manager(db, family_id)
+            .await?
+            .map(|(standing, _)| standing))
+    }
+
+    /// [`Standing::of_family`] with the manager's row, read in the same statement.
+    pub async fn with_manager(
+        db: &impl sea_orm::ConnectionTrait,
+        family_id: Uuid,
+    ) -> Result<Option<(Standing, manager::Model)>, AppError> {
+        /// The statement for each database, the manager's columns prefixed with `m_`.
+        static SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+            let columns: Vec<String> = manager::Column::iter()
+                .map(|c| format!("m.{0} AS m_{0}", sea_orm::IdenStatic::as_str(&c)))
+                .collect();
+            let postgres = STANDING_SQL.replace("{manager}", &columns.join(", "));
+            let sqlite = postgres.replace("$1", "?");
+            [postgres, sqlite]
+        });
         let backend = db.get_database_backend();
         let sql = match backend {
-            sea_orm::DbBackend::Sqlite => STANDING_SQL.replace("$1", "?"),
-            _ => STANDING_SQL.to_owned(),
+            sea_orm::DbBackend::Sqlite => &SQL[1],
+            _ => &SQL[0],
         };
-        Ok(
-            Standing::find_by_statement(sea_orm::Statement::from_sql_and_values(
+        let Some(row) = db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
                 backend,
-                sql,
+                sql.as_str(),
                 [family_id.into()],
             ))
-            .one(db)
-            .await?,
-        )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            Standing::from_query_result(&row, "")?,
+            manager::Model::from_query_result(&row, "m_")?,
+        )))
     }
 
     /// Whether tokens of this family may act at `now`: nothing revoked, disabled or expired,
@@ -340,7 +368,8 @@ impl AuthPlugin for AppTokenPlugin {
             let Some(claims) = self.claims(token, now).await? else {
                 return Ok(Outcome::Reject);
             };
-            let Some(standing) = Standing::of_family(&self.db, claims.fam).await? else {
+            let Some((standing, manager)) = Standing::with_manager(&self.db, claims.fam).await?
+            else {
                 return Ok(Outcome::Reject);
             };
             if !standing.is_good(now)
@@ -365,6 +394,7 @@ impl AuthPlugin for AppTokenPlugin {
                     client_id: standing.client_id,
                     scopes,
                 }),
+                row: Some(ManagerRow(std::sync::Arc::new(manager))),
             })))
         })
     }

@@ -30,6 +30,20 @@ pub struct Actor {
     pub restriction: Restriction,
     /// Set when a developer app acts for this (API) manager with an access token.
     pub app: Option<AppGrant>,
+    /// The manager's row as the credential check read it for this request, so `me` needs no
+    /// second read. Dropped when a mutation runs (the rest of the request reads afresh).
+    pub row: Option<ManagerRow>,
+}
+
+/// A manager's row carried by an [`Actor`]. Its `Debug` names the id only: the row holds the
+/// password hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ManagerRow(pub std::sync::Arc<entity::manager::Model>);
+
+impl std::fmt::Debug for ManagerRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ManagerRow").field(&self.0.id).finish()
+    }
 }
 
 /// What an app token carries: the authorization it was issued under and the scopes it may
@@ -89,6 +103,17 @@ impl Principal {
             Ok(actor)
         } else {
             self.actor()
+        }
+    }
+
+    /// The same principal without the row its credential check read ([`Actor::row`]).
+    pub fn without_row(&self) -> Principal {
+        match self {
+            Principal::Anonymous => Principal::Anonymous,
+            Principal::Manager(actor) => Principal::Manager(Actor {
+                row: None,
+                ..actor.clone()
+            }),
         }
     }
 

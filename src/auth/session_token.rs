@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Actor, Principal, keys,
+    Actor, ManagerRow, Principal, keys,
     plugin::{AuthPlugin, AuthRequest, Outcome},
 };
 use crate::{clock::SharedClock, error::AppError};
@@ -156,10 +156,11 @@ impl AuthPlugin for SessionTokenPlugin {
                 manager_id: manager.id,
                 account_id: manager.account_id,
                 kind: manager.kind,
-                login: manager.login,
+                login: manager.login.clone(),
                 session_id: Some(session.id),
                 restriction: session.restriction,
                 app: None,
+                row: Some(ManagerRow(std::sync::Arc::new(manager))),
             })))
         })
     }

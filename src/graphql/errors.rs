@@ -60,6 +60,40 @@ pub(super) fn limited(
         })
 }
 
+/// `builder` for the fast path ([`prepare`]): no extension, so fields resolve without an
+/// extension chain around each, and async-graphql's own limits, the same numbers as
+/// [`limited`]'s. A request it refuses before running is answered by the [`limited`] schema
+/// instead ([`failed_before_running`]), whose errors name the numbers.
+pub(super) fn fast(
+    builder: SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>,
+    max_depth: usize,
+    max_complexity: usize,
+) -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    builder
+        .limit_recursive_depth(MAX_NESTING.max(max_depth))
+        .limit_depth(max_depth)
+        .limit_complexity(max_complexity)
+}
+
+/// The parse step of [`Shaping`] outside the extension, for the fast schema: the document
+/// parsed, absent variables dropped and the directive limit checked. `None` when any of it
+/// fails: the [`limited`] schema then answers the request, with the errors it shapes.
+pub(super) fn prepare(query: &str, variables: &Variables) -> Option<ExecutableDocument> {
+    let mut document = async_graphql::parser::parse_query(query).ok()?;
+    drop_absent_variables(&mut document, variables);
+    inspect(&document, false).ok()?;
+    Some(document)
+}
+
+/// Whether the request stopped before anything ran: validation, a limit, the operation name
+/// or a variable's value. Such errors have no path, while every error of a field that ran
+/// has one, and no data came back. Nothing ran, so the request can be answered again.
+pub(super) fn failed_before_running(response: &Response) -> bool {
+    !response.errors.is_empty()
+        && response.data == Value::Null
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
 /// Codes the errors of parsing and validation and enforces the limits, naming the numbers.
 struct Shaping {
     max_depth: usize,
@@ -99,43 +133,7 @@ impl Extension for ShapingRequest {
             .await
             .map_err(|error| self.parse_error(error))?;
         drop_absent_variables(&mut document, variables);
-        let mut found = HashMap::new();
-        visit(&document, &mut |selection| {
-            let directives = selection.node.directives();
-            if directives.len() > MAX_DIRECTIVES {
-                let what = match &selection.node {
-                    Selection::Field(field) => format!("The field `{}`", field.node.name.node),
-                    _ => "A fragment".to_owned(),
-                };
-                return Err(limit_error(
-                    format!(
-                        "{what} carries {} directives; at most {MAX_DIRECTIVES} are allowed.",
-                        directives.len()
-                    ),
-                    Some(selection.pos),
-                    "directives",
-                    MAX_DIRECTIVES,
-                    Some(directives.len()),
-                ));
-            }
-            let field_arguments = match &selection.node {
-                Selection::Field(field) => field.node.arguments.as_slice(),
-                _ => &[],
-            };
-            let directive_arguments = directives.iter().flat_map(|d| &d.node.arguments);
-            for (name, value) in field_arguments.iter().chain(directive_arguments) {
-                // Each variable becomes the enum value `$`, which no document can write.
-                let mut holds_variable = false;
-                let marked = value.node.clone().into_const_with(|_| {
-                    holds_variable = true;
-                    Ok::<_, std::convert::Infallible>(Value::Enum(Name::new(VARIABLE)))
-                });
-                if let (true, Ok(marked)) = (holds_variable, marked) {
-                    found.insert(name.pos, marked);
-                }
-            }
-            Ok(())
-        })?;
+        let found = inspect(&document, true)?;
         *self.lock() = found;
         Ok(document)
     }
@@ -207,7 +205,56 @@ impl ShapingRequest {
     }
 }
 
-/// Calls `f` on every selection of the document: each one once, wherever fragments spread.
+/// The checks of the parse step after parsing: no selection carries more than
+/// [`MAX_DIRECTIVES`] directives. With `keep_variables`, also the arguments whose value holds
+/// a variable, by position, which tell a misfit value apart from a misfit document.
+fn inspect(
+    document: &ExecutableDocument,
+    keep_variables: bool,
+) -> ServerResult<HashMap<Pos, Value>> {
+    let mut found = HashMap::new();
+    visit(document, &mut |selection| {
+        let directives = selection.node.directives();
+        if directives.len() > MAX_DIRECTIVES {
+            let what = match &selection.node {
+                Selection::Field(field) => format!("The field `{}`", field.node.name.node),
+                _ => "A fragment".to_owned(),
+            };
+            return Err(limit_error(
+                format!(
+                    "{what} carries {} directives; at most {MAX_DIRECTIVES} are allowed.",
+                    directives.len()
+                ),
+                Some(selection.pos),
+                "directives",
+                MAX_DIRECTIVES,
+                Some(directives.len()),
+            ));
+        }
+        if !keep_variables {
+            return Ok(());
+        }
+        let field_arguments = match &selection.node {
+            Selection::Field(field) => field.node.arguments.as_slice(),
+            _ => &[],
+        };
+        let directive_arguments = directives.iter().flat_map(|d| &d.node.arguments);
+        for (name, value) in field_arguments.iter().chain(directive_arguments) {
+            // Each variable becomes the enum value `$`, which no document can write.
+            let mut holds_variable = false;
+            let marked = value.node.clone().into_const_with(|_| {
+                holds_variable = true;
+                Ok::<_, std::convert::Infallible>(Value::Enum(Name::new(VARIABLE)))
+            });
+            if let (true, Ok(marked)) = (holds_variable, marked) {
+                found.insert(name.pos, marked);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(found)
+}
+
 /// A nullable variable the request gives no value (and its definition no default) is
 /// *absent*, as the GraphQL spec coerces it, not `null`: async-graphql 7 reads it as `null`,
 /// which in a patch means "clear" (`updateTeam(input: { name: $n, parentId: $p })` sent with
@@ -315,6 +362,7 @@ fn drop_absent_variables(document: &mut ExecutableDocument, variables: &Variable
     }
 }
 
+/// Calls `f` on every selection of the document: each one once, wherever fragments spread.
 fn visit(
     document: &ExecutableDocument,
     f: &mut impl FnMut(&Positioned<Selection>) -> ServerResult<()>,
@@ -499,7 +547,13 @@ mod tests {
 
     /// The errors of `query` against the schema (no state: nothing may run).
     async fn errors(query: &str, variables: Value) -> Value {
-        let schema = super::super::builder(GraphqlLimits::default()).finish();
+        let limits = GraphqlLimits::default();
+        let schema = super::limited(
+            super::super::root(),
+            limits.max_depth,
+            limits.max_complexity,
+        )
+        .finish();
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables));
         let mut response = schema.execute(request).await;

@@ -296,20 +296,34 @@ impl Loader<RepsOfTeam> for Batch {
         let reach = self.reach().await?;
         self.0.require(ApiScope::RepsRead).map_err(gql)?;
         // Only teams the caller sees: a `Team` is only ever built for a visible team, but a
-        // loader does not trust its callers. (Filtering reps by account in the page query
-        // instead would lead SQLite to the account index and a scan of every rep.)
-        let asked: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let visible = batch::teams_by_id(self.0.db(), &asked).await.map_err(gql)?;
-        let mut by_page: HashMap<PageArgs, Vec<Uuid>> = HashMap::new();
-        for key in keys
+        // loader does not trust its callers. The page query keeps the caller's account's reps
+        // only, and from the page's rows alone, another account's team is empty. Past a
+        // cursor the counts are read apart from the rows, so the teams are read and checked
+        // first.
+        let past_cursor = keys
             .iter()
-            .filter(|k| visible.get(&k.0).is_some_and(|t| reach.sees_team(t)))
-        {
+            .any(|k| k.1.after.is_some() || k.1.before.is_some());
+        let visible = if past_cursor {
+            let asked: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+            let teams = batch::teams_by_id(self.0.db(), &asked).await.map_err(gql)?;
+            let visible: std::collections::HashSet<Uuid> = teams
+                .values()
+                .filter(|t| reach.sees_team(t))
+                .map(|t| t.id)
+                .collect();
+            Some(visible)
+        } else {
+            None
+        };
+        let mut by_page: HashMap<PageArgs, Vec<Uuid>> = HashMap::new();
+        for key in keys.iter().filter(|k| {
+            reach.sees_team_id(k.0) && visible.as_ref().is_none_or(|v| v.contains(&k.0))
+        }) {
             by_page.entry(key.1).or_default().push(key.0);
         }
         let mut loaded = HashMap::new();
         for (page, teams) in by_page {
-            for (team, reps) in batch::rep_pages(self.0.db(), &teams, page)
+            for (team, reps) in batch::rep_pages(self.0.db(), reach.account_id, &teams, page)
                 .await
                 .map_err(gql)?
             {

@@ -6,7 +6,7 @@ use async_graphql::SDLExportOptions;
 
 /// The SDL of `schema`. It names the specification of scalars that have one (`@specifiedBy`),
 /// as introspection does.
-pub(super) fn export(schema: &super::AppSchema) -> String {
+pub(super) fn export(schema: &super::RawSchema) -> String {
     tidy(&schema.sdl_with_options(SDLExportOptions::new().include_specified_by()))
 }
 

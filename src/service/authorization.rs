@@ -222,6 +222,7 @@ pub async fn consent(
         session_id: None,
         restriction: Restriction::Unrestricted,
         app: None,
+        row: None,
     };
     let change = Change::begin(state, &actor, client).await?;
     let now = change.now;

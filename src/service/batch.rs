@@ -1,5 +1,5 @@
-//! Batch loads behind the GraphQL DataLoaders: each answers for many keys with a constant
-//! number of queries, so nested fields never cost a query per parent row. They load what is
+//! Batch loads behind the GraphQL DataLoaders: each answers for many keys with one statement
+//! (a page of reps: one, or two past a cursor), so nested fields never cost a query per parent row. They load what is
 //! linked; the loaders keep only what the caller's reach allows (`graphql::loaders`).
 
 use std::collections::HashMap;
@@ -8,8 +8,8 @@ use entity::{
     manager, manager_portal, manager_team, portal, rep, rep_portal, team, team_subportal,
 };
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, Statement, Value,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -71,42 +71,61 @@ pub async fn reps_by_id(
         .collect())
 }
 
-/// Groups `(key, value id)` links into `key -> values`, in the values' id order.
-fn group<V: Clone>(
+/// The values of entity `E` linked to each key through the link table `L`, in one statement
+/// (the link rows joined to the values, only the values' own columns and the key read back),
+/// each key's values in id order; a key with no link has an empty list.
+async fn linked<E, L>(
+    db: &DatabaseConnection,
     keys: &[Uuid],
-    links: impl IntoIterator<Item = (Uuid, Uuid)>,
-    values: &HashMap<Uuid, V>,
-    id_of: impl Fn(&V) -> Uuid,
-) -> HashMap<Uuid, Vec<V>> {
-    let mut grouped: HashMap<Uuid, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-    for (key, value_id) in links {
-        if let (Some(list), Some(value)) = (grouped.get_mut(&key), values.get(&value_id)) {
-            list.push(value.clone());
+    link_key: L::Column,
+    link_value: L::Column,
+    value_id: E::Column,
+) -> Result<HashMap<Uuid, Vec<E::Model>>, AppError>
+where
+    E: EntityTrait,
+    L: EntityTrait,
+{
+    let mut grouped: HashMap<Uuid, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    if keys.is_empty() {
+        return Ok(grouped);
+    }
+    let link: RelationDef = L::belongs_to(E::default())
+        .from(link_value)
+        .to(value_id)
+        .into();
+    let statement = E::find()
+        .join_rev(JoinType::InnerJoin, link)
+        .column_as(link_key, LINK_KEY)
+        .filter(link_key.is_in(keys.iter().copied()))
+        .order_by_asc(value_id)
+        .build(db.get_database_backend());
+    for row in db.query_all_raw(statement).await? {
+        let key: Uuid = row.try_get("", LINK_KEY)?;
+        if let Some(list) = grouped.get_mut(&key) {
+            list.push(E::Model::from_query_result(&row, "")?);
         }
     }
-    for list in grouped.values_mut() {
-        list.sort_by_key(|v| id_of(v));
-    }
-    grouped
+    Ok(grouped)
 }
 
-/// Teams each manager is assigned to: two queries for any number of managers.
+/// The column [`linked`] reads each row's key from.
+const LINK_KEY: &str = "link_key";
+/// The column [`rep_pages`] reads each team's count of reps in the window from.
+const IN_WINDOW: &str = "in_window";
+
+/// Teams each manager is assigned to.
 pub async fn teams_of_managers(
     db: &DatabaseConnection,
     manager_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<team::Model>>, AppError> {
-    let links = manager_team::Entity::find()
-        .filter(manager_team::Column::ManagerId.is_in(manager_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let team_ids: Vec<Uuid> = links.iter().map(|l| l.team_id).collect();
-    let teams = teams_by_id(db, &team_ids).await?;
-    Ok(group(
+    linked::<team::Entity, manager_team::Entity>(
+        db,
         manager_ids,
-        links.into_iter().map(|l| (l.manager_id, l.team_id)),
-        &teams,
-        |t| t.id,
-    ))
+        manager_team::Column::ManagerId,
+        manager_team::Column::TeamId,
+        team::Column::Id,
+    )
+    .await
 }
 
 /// Portals each manager is assigned to.
@@ -114,18 +133,14 @@ pub async fn portals_of_managers(
     db: &DatabaseConnection,
     manager_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<portal::Model>>, AppError> {
-    let links = manager_portal::Entity::find()
-        .filter(manager_portal::Column::ManagerId.is_in(manager_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let portal_ids: Vec<Uuid> = links.iter().map(|l| l.portal_id).collect();
-    let portals = portals_by_id(db, &portal_ids).await?;
-    Ok(group(
+    linked::<portal::Entity, manager_portal::Entity>(
+        db,
         manager_ids,
-        links.into_iter().map(|l| (l.manager_id, l.portal_id)),
-        &portals,
-        |p| p.id,
-    ))
+        manager_portal::Column::ManagerId,
+        manager_portal::Column::PortalId,
+        portal::Column::Id,
+    )
+    .await
 }
 
 /// Managers assigned to each team.
@@ -133,23 +148,14 @@ pub async fn managers_of_teams(
     db: &DatabaseConnection,
     team_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<manager::Model>>, AppError> {
-    let links = manager_team::Entity::find()
-        .filter(manager_team::Column::TeamId.is_in(team_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let managers: HashMap<Uuid, manager::Model> = manager::Entity::find()
-        .filter(manager::Column::Id.is_in(links.iter().map(|l| l.manager_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
-    Ok(group(
+    linked::<manager::Entity, manager_team::Entity>(
+        db,
         team_ids,
-        links.into_iter().map(|l| (l.team_id, l.manager_id)),
-        &managers,
-        |m| m.id,
-    ))
+        manager_team::Column::TeamId,
+        manager_team::Column::ManagerId,
+        manager::Column::Id,
+    )
+    .await
 }
 
 /// Sub-teams of each team.
@@ -197,18 +203,14 @@ pub async fn subportals_of_teams(
     db: &DatabaseConnection,
     team_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<portal::Model>>, AppError> {
-    let links = team_subportal::Entity::find()
-        .filter(team_subportal::Column::TeamId.is_in(team_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let portal_ids: Vec<Uuid> = links.iter().map(|l| l.portal_id).collect();
-    let portals = portals_by_id(db, &portal_ids).await?;
-    Ok(group(
+    linked::<portal::Entity, team_subportal::Entity>(
+        db,
         team_ids,
-        links.into_iter().map(|l| (l.team_id, l.portal_id)),
-        &portals,
-        |p| p.id,
-    ))
+        team_subportal::Column::TeamId,
+        team_subportal::Column::PortalId,
+        portal::Column::Id,
+    )
+    .await
 }
 
 /// Portals each rep works in.
@@ -216,24 +218,24 @@ pub async fn portals_of_reps(
     db: &DatabaseConnection,
     rep_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<portal::Model>>, AppError> {
-    let links = rep_portal::Entity::find()
-        .filter(rep_portal::Column::RepId.is_in(rep_ids.iter().copied()))
-        .all(db)
-        .await?;
-    let portal_ids: Vec<Uuid> = links.iter().map(|l| l.portal_id).collect();
-    let portals = portals_by_id(db, &portal_ids).await?;
-    Ok(group(
+    linked::<portal::Entity, rep_portal::Entity>(
+        db,
         rep_ids,
-        links.into_iter().map(|l| (l.rep_id, l.portal_id)),
-        &portals,
-        |p| p.id,
-    ))
+        rep_portal::Column::RepId,
+        rep_portal::Column::PortalId,
+        portal::Column::Id,
+    )
+    .await
 }
 
-/// The same page of reps of each team: one window-function query (the first `first + 1`
-/// reps of every team after the cursor) and one grouped count, for any number of teams.
+/// The same page of reps of each team of `account_id`, for any number of teams (another
+/// account's team has none): one window-function query
+/// (the first `first + 1` reps of every team after the cursor, each with the count of its
+/// team's reps in the window); past a cursor, the window is not the whole list, so two grouped
+/// counts follow (all the reps, and those behind the cursor).
 pub async fn rep_pages(
     db: &DatabaseConnection,
+    account_id: Uuid,
     team_ids: &[Uuid],
     page: PageArgs,
 ) -> Result<HashMap<Uuid, Page<rep::Model>>, AppError> {
@@ -247,7 +249,15 @@ pub async fn rep_pages(
         _ => "?".to_owned(),
     };
     let team_list: Vec<String> = (1..=team_ids.len()).map(placeholder).collect();
-    let mut bounds = String::new();
+    // Reps of the account only. On SQLite `+` keeps the account index out of the plan: it
+    // would scan every rep of the account rather than read each team's through its index.
+    values.push(Value::from(account_id));
+    let unindexed = if backend == DbBackend::Sqlite {
+        "+"
+    } else {
+        ""
+    };
+    let mut bounds = format!(" AND {unindexed}account_id = {}", placeholder(values.len()));
     for (cursor, op) in [(page.after, ">"), (page.before, "<")] {
         if let Some(cursor) = cursor {
             values.push(Value::from(cursor));
@@ -261,17 +271,25 @@ pub async fn rep_pages(
     let rank_order = if page.backward { "DESC" } else { "ASC" };
     let sql = format!(
         "SELECT id, account_id, team_id, login, login_key, name, email, screen_name, \
-         password_hash, feature_override_mask, feature_override_values, created_at, updated_at \
-         FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id {rank_order}) AS rn \
+         password_hash, feature_override_mask, feature_override_values, created_at, updated_at, \
+         in_window \
+         FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id {rank_order}) AS rn, \
+         COUNT(*) OVER (PARTITION BY team_id) AS {IN_WINDOW} \
          FROM reps WHERE team_id IN ({}){bounds}) ranked \
          WHERE rn <= {} ORDER BY team_id, id",
         team_list.join(", "),
         placeholder(values.len()),
     );
-    let rows = rep::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-        .all(db)
-        .await?;
+    let mut rows = Vec::new();
+    let mut in_window: HashMap<Uuid, i64> = HashMap::new();
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let rep = rep::Model::from_query_result(&row, "")?;
+        in_window.insert(rep.team_id, row.try_get("", IN_WINDOW)?);
+        rows.push(rep);
+    }
     // Reps of each team: in all, and past the page on the side it was not read towards (at
     // or before `after` forwards, at or after `before` backwards).
     let count = |behind: Option<(Uuid, bool)>| {
@@ -297,7 +315,12 @@ pub async fn rep_pages(
             )
         }
     };
-    let counts = count(None).await?;
+    // Without a cursor the window is the whole list: its count is the total.
+    let counts = if page.after.is_none() && page.before.is_none() {
+        in_window
+    } else {
+        count(None).await?
+    };
     let behind = match (page.backward, page.after, page.before) {
         (false, Some(after), _) => Some((after, false)),
         (true, _, Some(before)) => Some((before, true)),

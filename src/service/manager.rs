@@ -33,11 +33,15 @@ use crate::{
     state::AppState,
 };
 
-/// The signed-in manager's own row.
+/// The signed-in manager's own row: as the credential check read it for this request (see
+/// [`Actor::row`]), else read now.
 pub async fn me(
     db: &sea_orm::DatabaseConnection,
     actor: &Actor,
 ) -> Result<manager::Model, AppError> {
+    if let Some(row) = &actor.row {
+        return Ok(row.0.as_ref().clone());
+    }
     manager::Entity::find_by_id(actor.manager_id)
         .filter(manager::Column::AccountId.eq(actor.account_id))
         .one(db)

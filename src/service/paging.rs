@@ -4,8 +4,9 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, sea_query::LikeExpr,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+    sea_query::{Expr, LikeExpr, Query},
 };
 use uuid::Uuid;
 
@@ -116,8 +117,10 @@ pub enum Order {
 
 /// One page of `query` (already filtered to what the caller may see), keyset-paginated on
 /// the id column `id`, with the total count of `query` and both ends of `PageInfo`: the one
-/// way every list of the API pages. At most four statements whatever the page: the count, the
-/// page, and a one-row probe past each cursor given.
+/// way every list of the API pages. One statement reads the page and the total count (as a
+/// scalar subquery, which both databases evaluate once); a one-row probe follows past a
+/// cursor, and a count of its own only when the page past a cursor is empty. At most three
+/// statements, whatever the page size.
 pub async fn fetch<E, C>(
     conn: &C,
     query: Select<E>,
@@ -130,7 +133,6 @@ where
     E::Model: Send + Sync,
     C: ConnectionTrait,
 {
-    let total_count = query.clone().count(conn).await?;
     // "Further along the list" is a greater id oldest first, a smaller one newest first.
     let further = |cursor: Uuid| match order {
         Order::OldestFirst => id.gt(cursor),
@@ -162,7 +164,26 @@ where
     } else {
         window.order_by_desc(id)
     };
-    let mut rows = window.limit(args.first + 1).all(conn).await?;
+    let mut total = Query::select();
+    total
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(query.clone().into_query(), "listed");
+    let statement = window
+        .limit(args.first + 1)
+        .expr_as(Expr::SubQuery(None, Box::new(total.into())), TOTAL_COUNT)
+        .build(conn.get_database_backend());
+    let mut rows = Vec::new();
+    let mut total_count = None;
+    for row in conn.query_all_raw(statement).await? {
+        total_count = Some(row.try_get::<i64>("", TOTAL_COUNT)?);
+        rows.push(E::Model::from_query_result(&row, "")?);
+    }
+    // No row to carry the count: the list is empty, unless the window began past a cursor.
+    let total_count = match total_count {
+        Some(n) => u64::try_from(n).unwrap_or(0),
+        None if args.after.is_none() && args.before.is_none() => 0,
+        None => query.clone().count(conn).await?,
+    };
     let more = rows.len() as u64 > args.first;
     rows.truncate(args.first as usize);
     if args.backward {
@@ -198,6 +219,9 @@ where
         total_count,
     })
 }
+
+/// The column [`fetch`] reads the total count from.
+const TOTAL_COUNT: &str = "total_count";
 
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())

@@ -325,3 +325,40 @@ async fn graphiql_page_points_at_the_graphql_endpoint() {
     assert!(html.contains("/graphql"));
     assert!(html.to_lowercase().contains("graphiql"));
 }
+
+/// `me` answers from the row the session check read, but not once a mutation of the same
+/// request changed it: a batch renaming the caller, then asking `me`, sees the new name.
+#[tokio::test]
+async fn me_after_a_mutation_in_the_same_batch_sees_the_change() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.company_owner().await;
+    let id = crate::harness::gid(crate::harness::IdKind::Manager, owner.id());
+    let batch = json!([
+        { "query": "{ me { name } }" },
+        {
+            "query": "mutation($id: ID!) { updateManager(id: $id, input: { name: \"Renamed Owner\" }) { name } }",
+            "variables": { "id": id }
+        },
+        { "query": "{ me { name } }" },
+    ]);
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&owner.token)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body[0]["data"]["me"]["name"],
+        json!(owner.manager.name),
+        "{body}"
+    );
+    assert_eq!(
+        body[1]["data"]["updateManager"]["name"], "Renamed Owner",
+        "{body}"
+    );
+    assert_eq!(body[2]["data"]["me"]["name"], "Renamed Owner", "{body}");
+}

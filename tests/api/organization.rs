@@ -610,6 +610,81 @@ async fn listing_managers_costs_the_same_queries_for_5_or_50() {
     );
 }
 
+/// The benchmark's queries A and B (BENCHMARKS.md) in as few statements as they need: the
+/// session; a page with its total count in one; a nested list in one (links and rows joined).
+#[tokio::test]
+async fn a_page_with_its_count_and_a_nested_list_cost_one_statement_each() {
+    let app = TestApp::new().await;
+    let (created, owner) = app.company_owner().await;
+    let team = create_team(&owner, "Support", None).await;
+    for i in 0..3 {
+        let m = app
+            .insert_manager(
+                created.account.id,
+                ManagerKind::Team,
+                &format!("lead-{i}"),
+                "Team-Lead-2026",
+            )
+            .await;
+        owner
+            .gql(
+                "mutation($id: ID!, $t: [ID!]!) { setManagerTeams(id: $id, teamIds: $t) { id } }",
+                json!({ "id": crate::harness::gid(crate::harness::IdKind::Manager, m.id), "t": [team] }),
+            )
+            .await;
+        owner
+            .gql(
+                "mutation($t: ID!, $l: String!) { createRep(input: { login: $l, name: \"Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }",
+                json!({ "t": team, "l": format!("rep-{i}") }),
+            )
+            .await;
+    }
+    let statements = |query: &'static str, variables: serde_json::Value| {
+        let owner = &owner;
+        let app = &app;
+        async move {
+            let before = app.statements.load(Ordering::SeqCst);
+            let body = owner.gql(query, variables).await;
+            (body, app.statements.load(Ordering::SeqCst) - before)
+        }
+    };
+    let (body, a) = statements(
+        "{ managers(first: 50) { totalCount nodes { login teams { name } } } }",
+        json!({}),
+    )
+    .await;
+    let managers = data(&body, "managers");
+    assert_eq!(managers["totalCount"], 4, "{body}");
+    assert_eq!(
+        managers["nodes"][1]["teams"],
+        json!([{ "name": "Support" }])
+    );
+    assert_eq!(a, 3, "session, the page with its count, the teams");
+    let (body, b) = statements(
+        "query($t: ID!) { team(id: $t) { reps(first: 2) { totalCount nodes { login } } } }",
+        json!({ "t": team }),
+    )
+    .await;
+    let reps = &data(&body, "team")["reps"];
+    assert_eq!(reps["totalCount"], 3, "{body}");
+    assert_eq!(reps["nodes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(b, 3, "session, the team, the reps with their count");
+    // Past the end of the list, the page is empty and the count still right.
+    let (body, _) = statements(
+        "query($t: ID!) { team(id: $t) { reps(first: 2, after: \"_____________________w\") { totalCount nodes { login } } } }",
+        json!({ "t": team }),
+    )
+    .await;
+    assert_eq!(data(&body, "team")["reps"]["totalCount"], 3, "{body}");
+    let (body, _) = statements(
+        "{ managers(first: 1, after: \"_____________________w\") { totalCount nodes { login } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(data(&body, "managers")["totalCount"], 4, "{body}");
+    assert_eq!(data(&body, "managers")["nodes"], json!([]));
+}
+
 #[tokio::test]
 async fn audit_events_are_for_company_managers_of_the_account_newest_first() {
     let app = TestApp::new().await;

@@ -59,6 +59,7 @@ impl SignedIn {
             session_id: Some(self.session_id),
             restriction: self.restriction,
             app: None,
+            row: None,
         })
     }
 }
