@@ -13,8 +13,12 @@
 # through the OAuth code flow), checks every query on every server answers without errors,
 # then runs each query against each server in alternating rounds with wrk (2 threads,
 # 16 connections, bench/post.lua) and reads the CPU time of the server process and of every
-# process of the PostgreSQL cluster from /proc before and after each run.
-# Prints a markdown table: medians over the rounds.
+# process of the PostgreSQL cluster from /proc before and after each run. admin-center also
+# runs on SQLite (its embedded default, seeded the same way into a file), as a server of its
+# own in the rounds. After the rounds, each admin-center run is repeated once paced to about
+# half its median throughput (bench/post.lua's DELAY_MS), for latency below saturation.
+# Prints markdown tables: medians over the rounds, the ratios, SQLite against PostgreSQL, and
+# the paced runs.
 #
 # Needs: cargo, wrk, node (20.19+) and npm, python3, curl, PostgreSQL's initdb/pg_ctl
 # (Debian: apt-get install wrk nodejs npm postgresql).
@@ -108,7 +112,7 @@ AC="http://127.0.0.1:$AC_PORT/graphql"
 gql() { # gql TOKEN QUERY [VARIABLES-JSON] -> the response body
   local auth=()
   [ -n "$1" ] && auth=(-H "Authorization: Bearer $1")
-  curl -s "$AC" -H 'content-type: application/json' "${auth[@]}" \
+  curl -s "${AC_URL:-$AC}" -H 'content-type: application/json' "${auth[@]}" \
     -d "$(python3 -c 'import json,sys; print(json.dumps({"query": sys.argv[1], "variables": json.loads(sys.argv[2])}))' "$2" "${3:-{\}}")"
 }
 LOGIN_Q='mutation($l: String!, $p: String!) { login(login: $l, password: $p) { token } }'
@@ -201,6 +205,26 @@ body 'query($a: UUID!) { allManagers(first: 50, condition: {accountId: $a}) { to
 body 'query($t: UUID!) { teamByRowId(rowId: $t) { name repsByTeamId(first: 100) { totalCount nodes { id login name } } } }' "{\"t\": \"$TEAM\"}" >"$WORK/bodies/pgl-B.json"
 body 'query($m: UUID!) { managerByRowId(rowId: $m) { id } }' "{\"m\": \"$OWNER_ID\"}" >"$WORK/bodies/pgl-C.json"
 
+# admin-center on SQLite (its embedded default), seeded the same way into a file of its own.
+say "admin-center ($PROFILE) on SQLite"
+SQ_URL="sqlite://$WORK/sqlite.db?mode=rwc"
+SQ_SEED=$("$BIN_DIR/examples/seed_load" "$SQ_URL")
+SQ_TEAM=$(jget "$SQ_SEED" '["teamId"]')
+SQ_TEAM_ID=$(python3 -c 'import base64,sys,uuid; print(base64.urlsafe_b64encode(f"Team:{uuid.UUID(sys.argv[1]).hex}".encode()).decode().rstrip("="))' "$SQ_TEAM")
+SQ_PORT=$(free_port)
+DATABASE_URL="$SQ_URL" BIND="127.0.0.1:$SQ_PORT" RUST_LOG=warn \
+  "$BIN_DIR/admin-center" serve >"$WORK/admin-center-sqlite.log" 2>&1 &
+SQ_PID=$!; PIDS+=("$SQ_PID")
+until curl -sf "http://127.0.0.1:$SQ_PORT/readyz" >/dev/null; do
+  kill -0 "$SQ_PID" 2>/dev/null || { cat "$WORK/admin-center-sqlite.log" >&2; exit 1; }
+  sleep 0.05
+done
+SQ="http://127.0.0.1:$SQ_PORT/graphql"
+SQ_TOKEN=$(jget "$(AC_URL="$SQ" gql '' "$LOGIN_Q" "$(python3 -c 'import json,sys; print(json.dumps({"l": sys.argv[1], "p": sys.argv[2]}))' "$(jget "$SQ_SEED" '["ownerLogin"]')" "$(jget "$SQ_SEED" '["ownerPassword"]')")")" '["data"]["login"]["token"]')
+body 'query($t: ID!) { team(id: $t) { name reps(first: 100) { totalCount nodes { id login name } } } }' "{\"t\": \"$SQ_TEAM_ID\"}" >"$WORK/bodies/sq-B.json"
+cp "$WORK/bodies/ac-A.json" "$WORK/bodies/sq-A.json"
+cp "$WORK/bodies/ac-C.json" "$WORK/bodies/sq-C.json"
+
 # admin-center's own answers, which the floor serves.
 for q in A B C; do
   curl -sf "$AC" -H 'content-type: application/json' -H "Authorization: Bearer $TOKEN" \
@@ -224,6 +248,7 @@ wait_http "http://127.0.0.1:$PGL_PORT/graphql" PostGraphile
 SPECS=()
 for q in A B C; do
   SPECS+=("$q|admin-center|$AC|$TOKEN|$AC_PID|$WORK/bodies/ac-$q.json")
+  SPECS+=("$q|admin-center (SQLite)|$SQ|$SQ_TOKEN|$SQ_PID|$WORK/bodies/sq-$q.json")
   [ "$q" = C ] && [ -n "$APP_TOKEN" ] && SPECS+=("$q|admin-center (app token)|$AC|$APP_TOKEN|$AC_PID|$WORK/bodies/ac-$q.json")
   SPECS+=("$q|PostGraphile $PGL_VERSION|http://127.0.0.1:$PGL_PORT/graphql||$PGL_PID|$WORK/bodies/pgl-$q.json")
   SPECS+=("$q|HTTP floor (actix, same bytes)|http://127.0.0.1:$FL_PORT/$q|$TOKEN|$FL_PID|$WORK/bodies/ac-$q.json")
@@ -279,10 +304,10 @@ PY
 }
 HZ=$(getconf CLK_TCK)
 
-drive() { # drive DURATION SPEC -> wrk's summary line
+drive() { # drive DURATION SPEC [DELAY_MS] -> wrk's summary line
   local q server url token pid file
   IFS='|' read -r q server url token pid file <<<"$2"
-  BODY=$(cat "$file") TOKEN="$token" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" -s bench/post.lua "$url" \
+  BODY=$(cat "$file") TOKEN="$token" DELAY_MS="${3:-}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" -s bench/post.lua "$url" \
     | grep '^  requests'
 }
 
@@ -306,11 +331,26 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
+# Latency below saturation: each admin-center run again, paced to about half its median
+# throughput (each connection waits CONNECTIONS / (half the req/s) between requests).
+HALF="$WORK/half.tsv"
+: >"$HALF"
+say "admin-center paced at about half its throughput: $DURATION per query"
+for spec in "${SPECS[@]}"; do
+  IFS='|' read -r q server url token pid file <<<"$spec"
+  case "$server" in admin-center*) ;; *) continue ;; esac
+  sat=$(awk -F'\t' -v q="$q" -v s="$server" '$1 == q && $2 == s { match($4, /, [0-9]+\/s/); print substr($4, RSTART + 2, RLENGTH - 4) }' "$RESULTS" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  delay=$(python3 -c "import sys; print(max(1, round(1000 * int(sys.argv[1]) / (float(sys.argv[2]) / 2))))" "$CONNECTIONS" "$sat")
+  line=$(drive "$DURATION" "$spec" "$delay")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$q" "$server" "$sat" "$delay" "$line" >>"$HALF"
+  echo "   $q  ${server:0:32}$(printf '%*s' $((32 - ${#server})) '') saturation $sat/s, paced ${delay} ms: ${line#  }" >&2
+done
+
 python3 - "$RESULTS" "$PROFILE" "$ROUNDS" "$DURATION" "$PGL_VERSION" "$THREADS" "$CONNECTIONS" \
-  "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average before the runs $LOAD, PostgreSQL $PG_VERSION, node $(node --version)" <<'PY'
+  "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average before the runs $LOAD, PostgreSQL $PG_VERSION, node $(node --version)" "$HALF" <<'PY'
 import re, statistics, sys
 from collections import defaultdict
-path, profile, rounds, duration, pgl, threads, connections, machine = sys.argv[1:]
+path, profile, rounds, duration, pgl, threads, connections, machine, half = sys.argv[1:]
 runs = defaultdict(list)
 order = []
 for row in open(path):
@@ -347,6 +387,22 @@ if ("C", "admin-center (app token)") in med:
     s, a = med[("C", "admin-center")], med[("C", "admin-center (app token)")]
     print(f"\nApp token ÷ session token on C: req/s {a['rps'] / s['rps']:.2f}×, p50 {a['p50'] / s['p50']:.2f}×, "
           f"CPU/req (server + database) {(a['scpu'] + a['dcpu']) / (s['scpu'] + s['dcpu']):.2f}×.")
+for q in dict.fromkeys(q for q, _ in order):
+    pg, lite = med.get((q, "admin-center")), med.get((q, "admin-center (SQLite)"))
+    if pg and lite:
+        print(f"SQLite ÷ PostgreSQL (admin-center) on {q}: req/s {lite['rps'] / pg['rps']:.2f}×, "
+              f"p99 {lite['p99'] / pg['p99']:.2f}×, CPU/req (server + database) "
+              f"{(lite['scpu'] + lite['dcpu']) / (pg['scpu'] + pg['dcpu']):.2f}×.")
+paced = [row.rstrip("\n").split("\t") for row in open(half) if row.strip()]
+if paced:
+    print("\nPaced at about half the saturation throughput (one run each; wrk's delay() per connection):\n")
+    print("| query | server | saturation req/s | paced req/s | p50 ms | p99 ms | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for q, server, sat, delay, line in paced:
+        m = re.search(r"requests (\d+), (\d+)/s, p50 ([\d.]+) ms, p99 ([\d.]+) ms, errors (\d+)", line)
+        print(f"| {q} | {server} | {int(sat):,} | {int(m[2]):,} | {float(m[3]):.2f} | {float(m[4]):.2f} | {m[5]} |")
+        if int(m[5]):
+            med[(q, server)]["errors"] += int(m[5])
 if any(r["errors"] for r in med.values()):
     sys.exit("\nSome requests failed (the errors column): these figures are not valid.")
 PY

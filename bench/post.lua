@@ -10,6 +10,15 @@ if token ~= nil and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 
+-- DELAY_MS (optional): each connection waits that long before each request, for a paced load
+-- below saturation (about CONNECTIONS / (DELAY_MS + latency) requests per second).
+local pause = tonumber(os.getenv("DELAY_MS") or "")
+if pause then
+  function delay()
+    return pause
+  end
+end
+
 -- Each wrk thread has its own Lua state: `bad` is per thread, summed in done().
 local threads = {}
 function setup(thread)

@@ -29,6 +29,7 @@ mod m20261124_000008_organization;
 mod m20261126_000009_oauth;
 mod m20261126_000010_sso;
 mod m20261126_000011_sso_hardening;
+mod m20261126_000012_manager_page_index;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_oauth::Migration),
             Box::new(m20261126_000010_sso::Migration),
             Box::new(m20261126_000011_sso_hardening::Migration),
+            Box::new(m20261126_000012_manager_page_index::Migration),
         ]
     }
 }

@@ -639,6 +639,14 @@ async fn a_page_with_its_count_and_a_nested_list_cost_one_statement_each() {
             )
             .await;
     }
+    // A fourth rep: the page below reads two, and its window three, so the count must come
+    // from the whole team, not from the rows read.
+    owner
+        .gql(
+            "mutation($t: ID!) { createRep(input: { login: \"rep-3\", name: \"Rep\", email: \"rep@example.com\", teamId: $t, password: \"Rep-Password-1\" }) { id } }",
+            json!({ "t": team }),
+        )
+        .await;
     let statements = |query: &'static str, variables: serde_json::Value| {
         let owner = &owner;
         let app = &app;
@@ -666,7 +674,7 @@ async fn a_page_with_its_count_and_a_nested_list_cost_one_statement_each() {
     )
     .await;
     let reps = &data(&body, "team")["reps"];
-    assert_eq!(reps["totalCount"], 3, "{body}");
+    assert_eq!(reps["totalCount"], 4, "{body}");
     assert_eq!(reps["nodes"].as_array().map(Vec::len), Some(2));
     assert_eq!(b, 3, "session, the team, the reps with their count");
     // Past the end of the list, the page is empty and the count still right.
@@ -675,7 +683,7 @@ async fn a_page_with_its_count_and_a_nested_list_cost_one_statement_each() {
         json!({ "t": team }),
     )
     .await;
-    assert_eq!(data(&body, "team")["reps"]["totalCount"], 3, "{body}");
+    assert_eq!(data(&body, "team")["reps"]["totalCount"], 4, "{body}");
     let (body, _) = statements(
         "{ managers(first: 1, after: \"_____________________w\") { totalCount nodes { login } } }",
         json!({}),
@@ -683,6 +691,31 @@ async fn a_page_with_its_count_and_a_nested_list_cost_one_statement_each() {
     .await;
     assert_eq!(data(&body, "managers")["totalCount"], 4, "{body}");
     assert_eq!(data(&body, "managers")["nodes"], json!([]));
+}
+
+/// On PostgreSQL the server's connections plan their prepared statements once (generic
+/// plans): planning each execution again cost more than running the statement.
+#[tokio::test]
+async fn postgresql_connections_keep_generic_plans() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = TestApp::new().await;
+    if app.state.db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let row = app
+        .state
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('plan_cache_mode') AS mode",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get::<String>("", "mode").unwrap(),
+        "force_generic_plan"
+    );
 }
 
 #[tokio::test]
