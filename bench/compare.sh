@@ -85,7 +85,8 @@ say "seeding (examples/seed_load.rs)"
 SEED=$("$BIN_DIR/examples/seed_load" "$DB_URL")
 LOGIN=$(jget "$SEED" '["ownerLogin"]'); PASSWORD=$(jget "$SEED" '["ownerPassword"]'); TEAM=$(jget "$SEED" '["teamId"]')
 # admin-center takes global ids (src/graphql/scalars.rs: base64url of "Team:<uuid, simple>").
-TEAM_ID=$(python3 -c 'import base64,sys,uuid; print(base64.urlsafe_b64encode(f"Team:{uuid.UUID(sys.argv[1]).hex}".encode()).decode().rstrip("="))' "$TEAM")
+team_gid() { python3 -c 'import base64,sys,uuid; print(base64.urlsafe_b64encode(f"Team:{uuid.UUID(sys.argv[1]).hex}".encode()).decode().rstrip("="))' "$1"; }
+TEAM_ID=$(team_gid "$TEAM")
 ACCOUNT=$(psql_q "SELECT account_id FROM teams WHERE id = '$TEAM'")
 OWNER_ID=$(psql_q "SELECT id FROM managers WHERE login = '$LOGIN'")
 psql_q "VACUUM ANALYZE" >/dev/null
@@ -99,16 +100,24 @@ wait_http() { # wait_http URL NAME: until it answers at all (any status)
   exit 1
 }
 
+# serve NAME DATABASE_URL LOG: admin-center on DATABASE_URL, once ready; sets $NAME (its
+# GraphQL URL) and ${NAME}_PID.
+serve() {
+  local port pid
+  port=$(free_port)
+  DATABASE_URL="$2" BIND="127.0.0.1:$port" RUST_LOG=warn \
+    "$BIN_DIR/admin-center" serve >"$WORK/$3" 2>&1 &
+  pid=$!; PIDS+=("$pid")
+  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do
+    kill -0 "$pid" 2>/dev/null || { cat "$WORK/$3" >&2; exit 1; }
+    sleep 0.05
+  done
+  printf -v "$1" '%s' "http://127.0.0.1:$port/graphql"
+  printf -v "${1}_PID" '%s' "$pid"
+}
+
 say "admin-center ($PROFILE)"
-AC_PORT=$(free_port)
-DATABASE_URL="$DB_URL" BIND="127.0.0.1:$AC_PORT" RUST_LOG=warn \
-  "$BIN_DIR/admin-center" serve >"$WORK/admin-center.log" 2>&1 &
-AC_PID=$!; PIDS+=("$AC_PID")
-until curl -sf "http://127.0.0.1:$AC_PORT/readyz" >/dev/null; do
-  kill -0 "$AC_PID" 2>/dev/null || { cat "$WORK/admin-center.log" >&2; exit 1; }
-  sleep 0.05
-done
-AC="http://127.0.0.1:$AC_PORT/graphql"
+serve AC "$DB_URL" admin-center.log
 gql() { # gql TOKEN QUERY [VARIABLES-JSON] -> the response body
   local auth=()
   [ -n "$1" ] && auth=(-H "Authorization: Bearer $1")
@@ -210,16 +219,8 @@ say "admin-center ($PROFILE) on SQLite"
 SQ_URL="sqlite://$WORK/sqlite.db?mode=rwc"
 SQ_SEED=$("$BIN_DIR/examples/seed_load" "$SQ_URL")
 SQ_TEAM=$(jget "$SQ_SEED" '["teamId"]')
-SQ_TEAM_ID=$(python3 -c 'import base64,sys,uuid; print(base64.urlsafe_b64encode(f"Team:{uuid.UUID(sys.argv[1]).hex}".encode()).decode().rstrip("="))' "$SQ_TEAM")
-SQ_PORT=$(free_port)
-DATABASE_URL="$SQ_URL" BIND="127.0.0.1:$SQ_PORT" RUST_LOG=warn \
-  "$BIN_DIR/admin-center" serve >"$WORK/admin-center-sqlite.log" 2>&1 &
-SQ_PID=$!; PIDS+=("$SQ_PID")
-until curl -sf "http://127.0.0.1:$SQ_PORT/readyz" >/dev/null; do
-  kill -0 "$SQ_PID" 2>/dev/null || { cat "$WORK/admin-center-sqlite.log" >&2; exit 1; }
-  sleep 0.05
-done
-SQ="http://127.0.0.1:$SQ_PORT/graphql"
+SQ_TEAM_ID=$(team_gid "$SQ_TEAM")
+serve SQ "$SQ_URL" admin-center-sqlite.log
 SQ_TOKEN=$(jget "$(AC_URL="$SQ" gql '' "$LOGIN_Q" "$(python3 -c 'import json,sys; print(json.dumps({"l": sys.argv[1], "p": sys.argv[2]}))' "$(jget "$SQ_SEED" '["ownerLogin"]')" "$(jget "$SQ_SEED" '["ownerPassword"]')")")" '["data"]["login"]["token"]')
 body 'query($t: ID!) { team(id: $t) { name reps(first: 100) { totalCount nodes { id login name } } } }' "{\"t\": \"$SQ_TEAM_ID\"}" >"$WORK/bodies/sq-B.json"
 cp "$WORK/bodies/ac-A.json" "$WORK/bodies/sq-A.json"
