@@ -1,6 +1,7 @@
 //! Batch loads behind the GraphQL DataLoaders: each answers for many keys with one statement
-//! (a page of reps: one, or two past a cursor), so nested fields never cost a query per parent row. They load what is
-//! linked; the loaders keep only what the caller's reach allows (`graphql::loaders`).
+//! (a page of reps past a cursor: up to three), so nested fields never cost a query per parent
+//! row. They load what is linked; the loaders keep only what the caller's reach allows
+//! (`graphql::loaders`).
 
 use std::collections::HashMap;
 
