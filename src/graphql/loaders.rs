@@ -3,7 +3,7 @@
 //! (`service::access::Reach`), whatever parent asked. A batch for a caller that may not read
 //! (anonymous, restricted session) fails with that caller's error.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, hash::Hash, sync::Arc};
 
 use async_graphql::{ErrorExtensions, dataloader::Loader};
 use entity::{manager, portal, rep, team};
@@ -23,12 +23,46 @@ use crate::{
 pub struct Batch(Access);
 
 impl Batch {
-    async fn reach(&self) -> Result<std::sync::Arc<Reach>, async_graphql::Error> {
+    async fn reach(&self) -> Result<Arc<Reach>, async_graphql::Error> {
         self.0.reach().await.map_err(gql)
     }
 }
 
-pub type Loaders = async_graphql::dataloader::DataLoader<Batch>;
+/// A loaded value as the DataLoader hands it out. It clones a value for every caller waiting
+/// on it (a page of 100 reps was copied whole, string by string), so values travel behind an
+/// `Arc`, and a caller copies one only while another still shares it.
+pub struct Shared<V>(Arc<V>);
+
+impl<V> Shared<V> {
+    fn new(value: V) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<V> Clone for Shared<V> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+/// The loaders of one caller ([`loaders`]).
+pub struct Loaders(async_graphql::dataloader::DataLoader<Batch>);
+
+impl Loaders {
+    /// The value for `key`, if found and visible.
+    pub async fn load_one<K, V>(&self, key: K) -> Result<Option<V>, async_graphql::Error>
+    where
+        K: Send + Sync + Hash + Eq + Clone + 'static,
+        Batch: Loader<K, Value = Shared<V>, Error = async_graphql::Error>,
+        V: Clone + Send + Sync + 'static,
+    {
+        Ok(self
+            .0
+            .load_one(key)
+            .await?
+            .map(|shared| Arc::unwrap_or_clone(shared.0)))
+    }
+}
 
 /// How many times a batch lets the executor run other ready work before it closes.
 const SETTLE_YIELDS: usize = 32;
@@ -39,15 +73,17 @@ const SETTLE_YIELDS: usize = 32;
 /// into several. Each yield lets a resolver that is still runnable register its keys first,
 /// so the number of queries does not depend on load.
 pub fn loaders(access: Access) -> Loaders {
-    async_graphql::dataloader::DataLoader::new(Batch(access), |batch| {
-        tokio::spawn(async move {
-            for _ in 0..SETTLE_YIELDS {
-                tokio::task::yield_now().await;
-            }
-            batch.await
+    Loaders(
+        async_graphql::dataloader::DataLoader::new(Batch(access), |batch| {
+            tokio::spawn(async move {
+                for _ in 0..SETTLE_YIELDS {
+                    tokio::task::yield_now().await;
+                }
+                batch.await
+            })
         })
-    })
-    .delay(std::time::Duration::ZERO)
+        .delay(std::time::Duration::ZERO),
+    )
 }
 
 fn gql(err: AppError) -> async_graphql::Error {
@@ -82,10 +118,10 @@ key!(PortalsOfRep);
 macro_rules! loader {
     ($key:ident, $value:ty, $load:path, $sees:ident, $scope:expr) => {
         impl Loader<$key> for Batch {
-            type Value = $value;
+            type Value = Shared<$value>;
             type Error = async_graphql::Error;
 
-            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, Self::Error> {
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
                 let reach = self.reach().await?;
                 $scope.check(&self.0).map_err(gql)?;
                 let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
@@ -94,7 +130,8 @@ macro_rules! loader {
                     .map_err(gql)?
                     .into_iter()
                     .filter_map(|(id, value)| {
-                        Visible::keep(value, |row| reach.$sees(row)).map(|v| ($key(id), v))
+                        Visible::keep(value, |row| reach.$sees(row))
+                            .map(|v| ($key(id), Shared::new(v)))
                     })
                     .collect())
             }
@@ -224,7 +261,7 @@ loader!(
 
 /// The caller's own account (any other id is not found).
 impl Loader<AccountById> for Batch {
-    type Value = entity::account::Model;
+    type Value = Shared<entity::account::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -237,7 +274,7 @@ impl Loader<AccountById> for Batch {
             let account = service::account::get(self.0.db(), reach.account_id)
                 .await
                 .map_err(gql)?;
-            loaded.insert(AccountById(account.id), account);
+            loaded.insert(AccountById(account.id), Shared::new(account));
         }
         Ok(loaded)
     }
@@ -245,7 +282,7 @@ impl Loader<AccountById> for Batch {
 
 /// The account's own developer apps (company managers only).
 impl Loader<DeveloperAppById> for Batch {
-    type Value = entity::developer_app::Model;
+    type Value = Shared<entity::developer_app::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -257,14 +294,14 @@ impl Loader<DeveloperAppById> for Batch {
             .await
             .map_err(gql)?
             .into_iter()
-            .map(|(id, app)| (DeveloperAppById(id), app))
+            .map(|(id, app)| (DeveloperAppById(id), Shared::new(app)))
             .collect())
     }
 }
 
 /// Authorizations the caller may administer, with their apps.
 impl Loader<AuthorizationById> for Batch {
-    type Value = service::authorization::Authorized;
+    type Value = Shared<service::authorization::Authorized>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -276,7 +313,7 @@ impl Loader<AuthorizationById> for Batch {
             .await
             .map_err(gql)?
             .into_iter()
-            .map(|(id, found)| (AuthorizationById(id), found))
+            .map(|(id, found)| (AuthorizationById(id), Shared::new(found)))
             .collect())
     }
 }
@@ -286,7 +323,7 @@ impl Loader<AuthorizationById> for Batch {
 pub struct RepsOfTeam(pub Uuid, pub PageArgs);
 
 impl Loader<RepsOfTeam> for Batch {
-    type Value = Page<rep::Model>;
+    type Value = Shared<Page<rep::Model>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -296,29 +333,10 @@ impl Loader<RepsOfTeam> for Batch {
         let reach = self.reach().await?;
         self.0.require(ApiScope::RepsRead).map_err(gql)?;
         // Only teams the caller sees: a `Team` is only ever built for a visible team, but a
-        // loader does not trust its callers. The page query keeps the caller's account's reps
-        // only, and from the page's rows alone, another account's team is empty. Past a
-        // cursor the counts are read apart from the rows, so the teams are read and checked
-        // first.
-        let past_cursor = keys
-            .iter()
-            .any(|k| k.1.after.is_some() || k.1.before.is_some());
-        let visible = if past_cursor {
-            let asked: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-            let teams = batch::teams_by_id(self.0.db(), &asked).await.map_err(gql)?;
-            let visible: std::collections::HashSet<Uuid> = teams
-                .values()
-                .filter(|t| reach.sees_team(t))
-                .map(|t| t.id)
-                .collect();
-            Some(visible)
-        } else {
-            None
-        };
+        // loader does not trust its callers. Every statement of a page keeps the caller's
+        // account's reps only, so another account's team reads as empty.
         let mut by_page: HashMap<PageArgs, Vec<Uuid>> = HashMap::new();
-        for key in keys.iter().filter(|k| {
-            reach.sees_team_id(k.0) && visible.as_ref().is_none_or(|v| v.contains(&k.0))
-        }) {
+        for key in keys.iter().filter(|k| reach.sees_team_id(k.0)) {
             by_page.entry(key.1).or_default().push(key.0);
         }
         let mut loaded = HashMap::new();
@@ -327,7 +345,7 @@ impl Loader<RepsOfTeam> for Batch {
                 .await
                 .map_err(gql)?
             {
-                loaded.insert(RepsOfTeam(team, page), reps);
+                loaded.insert(RepsOfTeam(team, page), Shared::new(reps));
             }
         }
         Ok(loaded)
@@ -339,7 +357,7 @@ impl Loader<RepsOfTeam> for Batch {
 pub struct AuthorizationsOf(pub Uuid, pub bool);
 
 impl Loader<AuthorizationsOf> for Batch {
-    type Value = Vec<service::authorization::Authorized>;
+    type Value = Shared<Vec<service::authorization::Authorized>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -361,7 +379,7 @@ impl Loader<AuthorizationsOf> for Batch {
                 .map_err(gql)?;
             for id in ids {
                 let list = found.get(&id).cloned().unwrap_or_default();
-                loaded.insert(AuthorizationsOf(id, include_revoked), list);
+                loaded.insert(AuthorizationsOf(id, include_revoked), Shared::new(list));
             }
         }
         Ok(loaded)
@@ -373,7 +391,7 @@ impl Loader<AuthorizationsOf> for Batch {
 pub struct SsoIdentitiesOf(pub Uuid);
 
 impl Loader<SsoIdentitiesOf> for Batch {
-    type Value = Vec<entity::manager_sso_identity::Model>;
+    type Value = Shared<Vec<entity::manager_sso_identity::Model>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -386,7 +404,12 @@ impl Loader<SsoIdentitiesOf> for Batch {
             .map_err(gql)?;
         Ok(ids
             .into_iter()
-            .map(|id| (SsoIdentitiesOf(id), found.remove(&id).unwrap_or_default()))
+            .map(|id| {
+                (
+                    SsoIdentitiesOf(id),
+                    Shared::new(found.remove(&id).unwrap_or_default()),
+                )
+            })
             .collect())
     }
 }

@@ -11,7 +11,6 @@ use entity::{
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
     JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, Statement, Value,
-    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -229,11 +228,54 @@ pub async fn portals_of_reps(
     .await
 }
 
+/// Bind values of a hand-written statement, with the backend's placeholders.
+struct Params {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Params {
+    /// Binds `value`; its placeholder (`$n` on PostgreSQL, `?` on SQLite).
+    fn bind(&mut self, value: impl Into<Value>) -> String {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".to_owned(),
+        }
+    }
+
+    /// `team_id IN (…) AND account_id = …`: the reps of those teams in the account only. On
+    /// SQLite `+` keeps the account index out of the plan: it would scan every rep of the
+    /// account rather than read each team's through its index.
+    fn reps_of(&mut self, team_ids: &[Uuid], account_id: Uuid) -> String {
+        let teams: Vec<String> = team_ids.iter().map(|id| self.bind(*id)).collect();
+        let unindexed = if self.backend == DbBackend::Sqlite {
+            "+"
+        } else {
+            ""
+        };
+        format!(
+            "team_id IN ({}) AND {unindexed}account_id = {}",
+            teams.join(", "),
+            self.bind(account_id)
+        )
+    }
+
+    fn statement(self, sql: String) -> Statement {
+        Statement::from_sql_and_values(self.backend, sql, self.values)
+    }
+}
+
+/// The columns of `reps` a page reads (all of them, in the model's order).
+const REP_COLUMNS: &str = "id, account_id, team_id, login, login_key, name, email, screen_name, \
+     password_hash, feature_override_mask, feature_override_values, created_at, updated_at";
+
 /// The same page of reps of each team of `account_id`, for any number of teams (another
-/// account's team has none): one window-function query
-/// (the first `first + 1` reps of every team after the cursor, each with the count of its
-/// team's reps in the window); past a cursor, the window is not the whole list, so two grouped
-/// counts follow (all the reps, and those behind the cursor).
+/// account's team has none), in one statement: the first `first + 1` reps of every team after
+/// the cursor, each with the count of its team's reps in that window (for one team, the
+/// common case, a plain ordered read with `LIMIT`; for several, a window-function ranking).
+/// Past a cursor the window is not the whole list, so two grouped counts follow (all the reps,
+/// and those behind the cursor).
 pub async fn rep_pages(
     db: &DatabaseConnection,
     account_id: Uuid,
@@ -244,76 +286,65 @@ pub async fn rep_pages(
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = team_ids.iter().map(|id| Value::from(*id)).collect();
-    let placeholder = |n: usize| match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
+    let mut params = Params {
+        backend,
+        values: Vec::new(),
     };
-    let team_list: Vec<String> = (1..=team_ids.len()).map(placeholder).collect();
-    // Reps of the account only. On SQLite `+` keeps the account index out of the plan: it
-    // would scan every rep of the account rather than read each team's through its index.
-    values.push(Value::from(account_id));
-    let unindexed = if backend == DbBackend::Sqlite {
-        "+"
-    } else {
-        ""
-    };
-    let mut bounds = format!(" AND {unindexed}account_id = {}", placeholder(values.len()));
+    let mut filter = params.reps_of(team_ids, account_id);
     for (cursor, op) in [(page.after, ">"), (page.before, "<")] {
         if let Some(cursor) = cursor {
-            values.push(Value::from(cursor));
-            bounds.push_str(&format!(" AND id {op} {}", placeholder(values.len())));
+            filter.push_str(&format!(" AND id {op} {}", params.bind(cursor)));
         }
     }
-    values.push(Value::from(
-        i64::try_from(page.first + 1).unwrap_or(i64::MAX),
-    ));
-    // Backwards (`last`/`before`), each team's rows are ranked from the end.
-    let rank_order = if page.backward { "DESC" } else { "ASC" };
-    let sql = format!(
-        "SELECT id, account_id, team_id, login, login_key, name, email, screen_name, \
-         password_hash, feature_override_mask, feature_override_values, created_at, updated_at, \
-         in_window \
-         FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id {rank_order}) AS rn, \
-         COUNT(*) OVER (PARTITION BY team_id) AS {IN_WINDOW} \
-         FROM reps WHERE team_id IN ({}){bounds}) ranked \
-         WHERE rn <= {} ORDER BY team_id, id",
-        team_list.join(", "),
-        placeholder(values.len()),
-    );
+    let limit = params.bind(i64::try_from(page.first + 1).unwrap_or(i64::MAX));
+    // Backwards (`last`/`before`), each team's rows are read from the end.
+    let order = if page.backward { "DESC" } else { "ASC" };
+    let sql = if team_ids.len() == 1 {
+        // The window is over the whole filtered read, before the limit.
+        format!(
+            "SELECT {REP_COLUMNS}, COUNT(*) OVER () AS {IN_WINDOW} FROM reps WHERE {filter} \
+             ORDER BY id {order} LIMIT {limit}"
+        )
+    } else {
+        format!(
+            "SELECT {REP_COLUMNS}, {IN_WINDOW} \
+             FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id {order}) AS rn, \
+             COUNT(*) OVER (PARTITION BY team_id) AS {IN_WINDOW} FROM reps WHERE {filter}) ranked \
+             WHERE rn <= {limit} ORDER BY team_id, id"
+        )
+    };
     let mut rows = Vec::new();
     let mut in_window: HashMap<Uuid, i64> = HashMap::new();
-    for row in db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-    {
+    for row in db.query_all_raw(params.statement(sql)).await? {
         let rep = rep::Model::from_query_result(&row, "")?;
         in_window.insert(rep.team_id, row.try_get("", IN_WINDOW)?);
         rows.push(rep);
     }
-    // Reps of each team: in all, and past the page on the side it was not read towards (at
-    // or before `after` forwards, at or after `before` backwards).
-    let count = |behind: Option<(Uuid, bool)>| {
-        let mut query = rep::Entity::find()
-            .select_only()
-            .column(rep::Column::TeamId)
-            .column_as(Expr::col(rep::Column::Id).count(), "n")
-            .filter(rep::Column::TeamId.is_in(team_ids.iter().copied()));
-        match behind {
-            Some((cursor, false)) => query = query.filter(rep::Column::Id.lte(cursor)),
-            Some((cursor, true)) => query = query.filter(rep::Column::Id.gte(cursor)),
-            None => {}
+    if team_ids.len() == 1 && page.backward {
+        rows.reverse();
+    }
+    // Reps of each team (of the account): in all, and past the page on the side it was not
+    // read towards (at or before `after` forwards, at or after `before` backwards).
+    let count = |behind: Option<(Uuid, &str)>| {
+        let mut params = Params {
+            backend,
+            values: Vec::new(),
+        };
+        let mut filter = params.reps_of(team_ids, account_id);
+        if let Some((cursor, op)) = behind {
+            filter.push_str(&format!(" AND id {op} {}", params.bind(cursor)));
         }
+        let sql =
+            format!("SELECT team_id, COUNT(*) AS n FROM reps WHERE {filter} GROUP BY team_id");
         async move {
-            Ok::<HashMap<Uuid, i64>, AppError>(
-                query
-                    .group_by(rep::Column::TeamId)
-                    .into_tuple::<(Uuid, i64)>()
-                    .all(db)
-                    .await?
-                    .into_iter()
-                    .collect(),
-            )
+            let mut counts = HashMap::new();
+            for row in db.query_all_raw(params.statement(sql)).await? {
+                counts.insert(
+                    row.try_get::<Uuid>("", "team_id")?,
+                    row.try_get::<i64>("", "n")?,
+                );
+            }
+            Ok::<HashMap<Uuid, i64>, AppError>(counts)
         }
     };
     // Without a cursor the window is the whole list: its count is the total.
@@ -323,8 +354,8 @@ pub async fn rep_pages(
         count(None).await?
     };
     let behind = match (page.backward, page.after, page.before) {
-        (false, Some(after), _) => Some((after, false)),
-        (true, _, Some(before)) => Some((before, true)),
+        (false, Some(after), _) => Some((after, "<=")),
+        (true, _, Some(before)) => Some((before, ">=")),
         _ => None,
     };
     let rows_behind = match behind {

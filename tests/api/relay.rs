@@ -718,3 +718,65 @@ async fn wrong_ids_and_values_answer_after_permission_and_no_op_app_patches_writ
         .await;
     assert_eq!(error_code(&body), Some("NOT_FOUND"), "{body}");
 }
+
+/// A page of reps nested in a list of teams is read for all the teams at once: each team
+/// still gets its own rows, in order, with its own count and page info, forwards and
+/// backwards (a team alone is read another way; `first_zero_counts_and_team_reps_page_backwards`).
+#[tokio::test]
+async fn reps_nested_in_a_team_list_page_per_team_both_ways() {
+    let app = TestApp::new().await;
+    let (_, owner) = app.company_owner().await;
+    let support = team(&owner, "Support", None).await;
+    let sales = team(&owner, "Sales", None).await;
+    let empty = team(&owner, "Empty", None).await;
+    let mut support_reps = Vec::new();
+    let mut sales_reps = Vec::new();
+    for n in 0..3 {
+        support_reps.push(rep(&owner, &support, &format!("support.{n}")).await);
+        sales_reps.push(rep(&owner, &sales, &format!("sales.{n}")).await);
+    }
+    const PAGE: &str = "query($f: Int, $l: Int) { teams { nodes { id
+        reps(first: $f, last: $l) { totalCount nodes { id } pageInfo { hasPreviousPage hasNextPage } } } } }";
+    let reps_of = |body: &Value, team: &str| {
+        data(body, "teams")["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == team)
+            .unwrap_or_else(|| panic!("{team} not in {body}"))["reps"]
+            .clone()
+    };
+    let first = owner.gql(PAGE, json!({ "f": 2 })).await;
+    assert_eq!(
+        reps_of(&first, &support),
+        json!({ "totalCount": 3, "nodes": [{ "id": support_reps[0] }, { "id": support_reps[1] }],
+            "pageInfo": { "hasPreviousPage": false, "hasNextPage": true } })
+    );
+    assert_eq!(
+        reps_of(&first, &sales),
+        json!({ "totalCount": 3, "nodes": [{ "id": sales_reps[0] }, { "id": sales_reps[1] }],
+            "pageInfo": { "hasPreviousPage": false, "hasNextPage": true } })
+    );
+    assert_eq!(
+        reps_of(&first, &empty),
+        json!({ "totalCount": 0, "nodes": [],
+            "pageInfo": { "hasPreviousPage": false, "hasNextPage": false } })
+    );
+    let last = owner.gql(PAGE, json!({ "l": 2 })).await;
+    assert_eq!(
+        reps_of(&last, &support),
+        json!({ "totalCount": 3, "nodes": [{ "id": support_reps[1] }, { "id": support_reps[2] }],
+            "pageInfo": { "hasPreviousPage": true, "hasNextPage": false } })
+    );
+    assert_eq!(
+        reps_of(&last, &sales),
+        json!({ "totalCount": 3, "nodes": [{ "id": sales_reps[1] }, { "id": sales_reps[2] }],
+            "pageInfo": { "hasPreviousPage": true, "hasNextPage": false } })
+    );
+    let all = owner.gql(PAGE, json!({ "l": 5 })).await;
+    assert_eq!(
+        reps_of(&all, &sales),
+        json!({ "totalCount": 3, "nodes": [{ "id": sales_reps[0] }, { "id": sales_reps[1] }, { "id": sales_reps[2] }],
+            "pageInfo": { "hasPreviousPage": false, "hasNextPage": false } })
+    );
+}
