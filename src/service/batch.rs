@@ -3,72 +3,79 @@
 //! row. They load what is linked; the loaders keep only what the caller's reach allows
 //! (`graphql::loaders`).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::LazyLock};
 
 use entity::{
     manager, manager_portal, manager_team, portal, rep, rep_portal, team, team_subportal,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, Statement, Value,
 };
 use uuid::Uuid;
 
 use crate::{
     error::AppError,
-    service::paging::{Page, PageArgs},
+    service::{
+        paging::{Page, PageArgs},
+        rows::{self, FromRow},
+    },
 };
 
 pub async fn teams_by_id(
     db: &DatabaseConnection,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, team::Model>, AppError> {
-    Ok(team::Entity::find()
-        .filter(team::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect())
+    Ok(rows::all(
+        db,
+        team::Entity::find().filter(team::Column::Id.is_in(ids.iter().copied())),
+    )
+    .await?
+    .into_iter()
+    .map(|t| (t.id, t))
+    .collect())
 }
 
 pub async fn portals_by_id(
     db: &DatabaseConnection,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, portal::Model>, AppError> {
-    Ok(portal::Entity::find()
-        .filter(portal::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect())
+    Ok(rows::all(
+        db,
+        portal::Entity::find().filter(portal::Column::Id.is_in(ids.iter().copied())),
+    )
+    .await?
+    .into_iter()
+    .map(|p| (p.id, p))
+    .collect())
 }
 
 pub async fn managers_by_id(
     db: &DatabaseConnection,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, manager::Model>, AppError> {
-    Ok(manager::Entity::find()
-        .filter(manager::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect())
+    Ok(rows::all(
+        db,
+        manager::Entity::find().filter(manager::Column::Id.is_in(ids.iter().copied())),
+    )
+    .await?
+    .into_iter()
+    .map(|m| (m.id, m))
+    .collect())
 }
 
 pub async fn reps_by_id(
     db: &DatabaseConnection,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, rep::Model>, AppError> {
-    Ok(rep::Entity::find()
-        .filter(rep::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect())
+    Ok(rows::all(
+        db,
+        rep::Entity::find().filter(rep::Column::Id.is_in(ids.iter().copied())),
+    )
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r))
+    .collect())
 }
 
 /// The values of entity `E` linked to each key through the link table `L`, in one statement
@@ -83,6 +90,7 @@ async fn linked<E, L>(
 ) -> Result<HashMap<Uuid, Vec<E::Model>>, AppError>
 where
     E: EntityTrait,
+    E::Model: FromRow,
     L: EntityTrait,
 {
     let mut grouped: HashMap<Uuid, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
@@ -102,7 +110,7 @@ where
     for row in db.query_all_raw(statement).await? {
         let key: Uuid = row.try_get("", LINK_KEY)?;
         if let Some(list) = grouped.get_mut(&key) {
-            list.push(E::Model::from_query_result(&row, "")?);
+            list.push(E::Model::from_row(&row)?);
         }
     }
     Ok(grouped)
@@ -165,11 +173,13 @@ pub async fn subteams(
 ) -> Result<HashMap<Uuid, Vec<team::Model>>, AppError> {
     let mut grouped: HashMap<Uuid, Vec<team::Model>> =
         parent_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for t in team::Entity::find()
-        .filter(team::Column::ParentId.is_in(parent_ids.iter().copied()))
-        .order_by_asc(team::Column::Id)
-        .all(db)
-        .await?
+    for t in rows::all(
+        db,
+        team::Entity::find()
+            .filter(team::Column::ParentId.is_in(parent_ids.iter().copied()))
+            .order_by_asc(team::Column::Id),
+    )
+    .await?
     {
         if let Some(list) = t.parent_id.and_then(|p| grouped.get_mut(&p)) {
             list.push(t);
@@ -185,11 +195,13 @@ pub async fn subportals(
 ) -> Result<HashMap<Uuid, Vec<portal::Model>>, AppError> {
     let mut grouped: HashMap<Uuid, Vec<portal::Model>> =
         parent_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for p in portal::Entity::find()
-        .filter(portal::Column::ParentId.is_in(parent_ids.iter().copied()))
-        .order_by_asc(portal::Column::Id)
-        .all(db)
-        .await?
+    for p in rows::all(
+        db,
+        portal::Entity::find()
+            .filter(portal::Column::ParentId.is_in(parent_ids.iter().copied()))
+            .order_by_asc(portal::Column::Id),
+    )
+    .await?
     {
         if let Some(list) = p.parent_id.and_then(|parent| grouped.get_mut(&parent)) {
             list.push(p);
@@ -266,9 +278,8 @@ impl Params {
     }
 }
 
-/// The columns of `reps` a page reads (all of them, in the model's order).
-const REP_COLUMNS: &str = "id, account_id, team_id, login, login_key, name, email, screen_name, \
-     password_hash, feature_override_mask, feature_override_values, created_at, updated_at";
+/// The columns of `reps` a page reads: all of them, in the model's order ([`FromRow`]).
+static REP_COLUMNS: LazyLock<String> = LazyLock::new(|| rep::Model::FIELDS.join(", "));
 
 /// The same page of reps of each team of `account_id`, for any number of teams (another
 /// account's team has none), in one statement: the first `first + 1` reps of every team after
@@ -302,21 +313,23 @@ pub async fn rep_pages(
     let sql = if team_ids.len() == 1 {
         // The window is over the whole filtered read, before the limit.
         format!(
-            "SELECT {REP_COLUMNS}, COUNT(*) OVER () AS {IN_WINDOW} FROM reps WHERE {filter} \
-             ORDER BY id {order} LIMIT {limit}"
+            "SELECT {}, COUNT(*) OVER () AS {IN_WINDOW} FROM reps WHERE {filter} \
+             ORDER BY id {order} LIMIT {limit}",
+            *REP_COLUMNS
         )
     } else {
         format!(
-            "SELECT {REP_COLUMNS}, {IN_WINDOW} \
+            "SELECT {}, {IN_WINDOW} \
              FROM (SELECT reps.*, ROW_NUMBER() OVER (PARTITION BY team_id ORDER BY id {order}) AS rn, \
              COUNT(*) OVER (PARTITION BY team_id) AS {IN_WINDOW} FROM reps WHERE {filter}) ranked \
-             WHERE rn <= {limit} ORDER BY team_id, id"
+             WHERE rn <= {limit} ORDER BY team_id, id",
+            *REP_COLUMNS
         )
     };
     let mut rows = Vec::new();
     let mut in_window: HashMap<Uuid, i64> = HashMap::new();
     for row in db.query_all_raw(params.statement(sql)).await? {
-        let rep = rep::Model::from_query_result(&row, "")?;
+        let rep = rep::Model::from_row(&row)?;
         in_window.insert(rep.team_id, row.try_get("", IN_WINDOW)?);
         rows.push(rep);
     }

@@ -16,6 +16,7 @@ pub mod manager;
 pub mod paging;
 pub mod portal;
 pub mod rep;
+pub mod rows;
 pub mod session;
 pub mod sso;
 pub mod team;

@@ -4,13 +4,13 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
     sea_query::{Expr, LikeExpr, Query},
 };
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::{error::AppError, service::rows::FromRow};
 
 pub const DEFAULT_FIRST: u64 = 20;
 pub const MAX_FIRST: u64 = 100;
@@ -130,7 +130,7 @@ pub async fn fetch<E, C>(
 ) -> Result<Page<E::Model>, AppError>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: FromRow + Send + Sync,
     C: ConnectionTrait,
 {
     // "Further along the list" is a greater id oldest first, a smaller one newest first.
@@ -176,7 +176,7 @@ where
     let mut total_count = None;
     for row in conn.query_all_raw(statement).await? {
         total_count = Some(row.try_get::<i64>("", TOTAL_COUNT)?);
-        rows.push(E::Model::from_query_result(&row, "")?);
+        rows.push(E::Model::from_row(&row)?);
     }
     // No row to carry the count: the list is empty, unless the window began past a cursor.
     let total_count = match total_count {
