@@ -34,10 +34,21 @@ where
     T: sqlx::Type<Sqlite> + for<'r> sqlx::Decode<'r, Sqlite>,
     Option<T>: TryGetable,
 {
+    // The driver's check of the column's type against `T` runs in debug builds (the test
+    // suites read every column of these models on both databases); a release build skips it
+    // (~3 % of a page's time). The decoders still check what they read (length, UTF-8).
     let decoded = if let Some(row) = row.try_as_pg_row() {
-        row.try_get::<Option<T>, _>(index)
+        if cfg!(debug_assertions) {
+            row.try_get::<Option<T>, _>(index)
+        } else {
+            row.try_get_unchecked::<Option<T>, _>(index)
+        }
     } else if let Some(row) = row.try_as_sqlite_row() {
-        row.try_get::<Option<T>, _>(index)
+        if cfg!(debug_assertions) {
+            row.try_get::<Option<T>, _>(index)
+        } else {
+            row.try_get_unchecked::<Option<T>, _>(index)
+        }
     } else {
         return row.try_get_by_index(index);
     };
