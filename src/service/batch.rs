@@ -22,61 +22,42 @@ use crate::{
     },
 };
 
-pub async fn teams_by_id(
+/// Rows of `E` by primary key, keyed by it.
+async fn by_id<E>(
     db: &DatabaseConnection,
     ids: &[Uuid],
-) -> Result<HashMap<Uuid, team::Model>, AppError> {
-    Ok(rows::all(
-        db,
-        team::Entity::find().filter(team::Column::Id.is_in(ids.iter().copied())),
+    id: E::Column,
+    key: fn(&E::Model) -> Uuid,
+) -> Result<HashMap<Uuid, E::Model>, AppError>
+where
+    E: EntityTrait,
+    E::Model: FromRow,
+{
+    Ok(
+        rows::all(db, E::find().filter(id.is_in(ids.iter().copied())))
+            .await?
+            .into_iter()
+            .map(|row| (key(&row), row))
+            .collect(),
     )
-    .await?
-    .into_iter()
-    .map(|t| (t.id, t))
-    .collect())
 }
 
-pub async fn portals_by_id(
-    db: &DatabaseConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, portal::Model>, AppError> {
-    Ok(rows::all(
-        db,
-        portal::Entity::find().filter(portal::Column::Id.is_in(ids.iter().copied())),
-    )
-    .await?
-    .into_iter()
-    .map(|p| (p.id, p))
-    .collect())
+/// `pub async fn $name(db, ids)`: rows of table module `$table` by id.
+macro_rules! by_id {
+    ($name:ident, $table:ident) => {
+        pub async fn $name(
+            db: &DatabaseConnection,
+            ids: &[Uuid],
+        ) -> Result<HashMap<Uuid, $table::Model>, AppError> {
+            by_id::<$table::Entity>(db, ids, $table::Column::Id, |row| row.id).await
+        }
+    };
 }
 
-pub async fn managers_by_id(
-    db: &DatabaseConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, manager::Model>, AppError> {
-    Ok(rows::all(
-        db,
-        manager::Entity::find().filter(manager::Column::Id.is_in(ids.iter().copied())),
-    )
-    .await?
-    .into_iter()
-    .map(|m| (m.id, m))
-    .collect())
-}
-
-pub async fn reps_by_id(
-    db: &DatabaseConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, rep::Model>, AppError> {
-    Ok(rows::all(
-        db,
-        rep::Entity::find().filter(rep::Column::Id.is_in(ids.iter().copied())),
-    )
-    .await?
-    .into_iter()
-    .map(|r| (r.id, r))
-    .collect())
-}
+by_id!(teams_by_id, team);
+by_id!(portals_by_id, portal);
+by_id!(managers_by_id, manager);
+by_id!(reps_by_id, rep);
 
 /// The values of entity `E` linked to each key through the link table `L`, in one statement
 /// (the link rows joined to the values, only the values' own columns and the key read back),
