@@ -147,26 +147,44 @@ pub async fn managers_of_teams(
     .await
 }
 
+/// The rows of `E` under each parent (through the column `parent`), in id order.
+async fn children<E>(
+    db: &DatabaseConnection,
+    parent_ids: &[Uuid],
+    parent: E::Column,
+    id: E::Column,
+    parent_of: fn(&E::Model) -> Option<Uuid>,
+) -> Result<HashMap<Uuid, Vec<E::Model>>, AppError>
+where
+    E: EntityTrait,
+    E::Model: FromRow,
+{
+    let mut grouped: HashMap<Uuid, Vec<E::Model>> =
+        parent_ids.iter().map(|k| (*k, Vec::new())).collect();
+    let select = E::find()
+        .filter(parent.is_in(parent_ids.iter().copied()))
+        .order_by_asc(id);
+    for row in rows::all(db, select).await? {
+        if let Some(list) = parent_of(&row).and_then(|p| grouped.get_mut(&p)) {
+            list.push(row);
+        }
+    }
+    Ok(grouped)
+}
+
 /// Sub-teams of each team.
 pub async fn subteams(
     db: &DatabaseConnection,
     parent_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<team::Model>>, AppError> {
-    let mut grouped: HashMap<Uuid, Vec<team::Model>> =
-        parent_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for t in rows::all(
+    children::<team::Entity>(
         db,
-        team::Entity::find()
-            .filter(team::Column::ParentId.is_in(parent_ids.iter().copied()))
-            .order_by_asc(team::Column::Id),
+        parent_ids,
+        team::Column::ParentId,
+        team::Column::Id,
+        |t| t.parent_id,
     )
-    .await?
-    {
-        if let Some(list) = t.parent_id.and_then(|p| grouped.get_mut(&p)) {
-            list.push(t);
-        }
-    }
-    Ok(grouped)
+    .await
 }
 
 /// Sub-portals of each portal.
@@ -174,21 +192,14 @@ pub async fn subportals(
     db: &DatabaseConnection,
     parent_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<portal::Model>>, AppError> {
-    let mut grouped: HashMap<Uuid, Vec<portal::Model>> =
-        parent_ids.iter().map(|k| (*k, Vec::new())).collect();
-    for p in rows::all(
+    children::<portal::Entity>(
         db,
-        portal::Entity::find()
-            .filter(portal::Column::ParentId.is_in(parent_ids.iter().copied()))
-            .order_by_asc(portal::Column::Id),
+        parent_ids,
+        portal::Column::ParentId,
+        portal::Column::Id,
+        |p| p.parent_id,
     )
-    .await?
-    {
-        if let Some(list) = p.parent_id.and_then(|parent| grouped.get_mut(&parent)) {
-            list.push(p);
-        }
-    }
-    Ok(grouped)
+    .await
 }
 
 /// Sub-portals each team serves.
