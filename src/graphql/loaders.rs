@@ -28,24 +28,9 @@ impl Batch {
     }
 }
 
-/// A loaded value as the DataLoader hands it out. It clones a value for every caller waiting
-/// on it (a page of 100 reps was copied whole, string by string), so values travel behind an
-/// `Arc`, and a caller copies one only while another still shares it.
-pub struct Shared<V>(Arc<V>);
-
-impl<V> Shared<V> {
-    fn new(value: V) -> Self {
-        Shared(Arc::new(value))
-    }
-}
-
-impl<V> Clone for Shared<V> {
-    fn clone(&self) -> Self {
-        Shared(Arc::clone(&self.0))
-    }
-}
-
-/// The loaders of one caller ([`loaders`]).
+/// The loaders of one caller ([`loaders`]). Every value travels behind an `Arc`: the
+/// DataLoader clones a value for every caller waiting on it (a page of 100 reps was copied
+/// whole, string by string), and a caller copies one only while another still shares it.
 pub struct Loaders(async_graphql::dataloader::DataLoader<Batch>);
 
 impl Loaders {
@@ -53,14 +38,10 @@ impl Loaders {
     pub async fn load_one<K, V>(&self, key: K) -> Result<Option<V>, async_graphql::Error>
     where
         K: Send + Sync + Hash + Eq + Clone + 'static,
-        Batch: Loader<K, Value = Shared<V>, Error = async_graphql::Error>,
+        Batch: Loader<K, Value = Arc<V>, Error = async_graphql::Error>,
         V: Clone + Send + Sync + 'static,
     {
-        Ok(self
-            .0
-            .load_one(key)
-            .await?
-            .map(|shared| Arc::unwrap_or_clone(shared.0)))
+        Ok(self.0.load_one(key).await?.map(Arc::unwrap_or_clone))
     }
 }
 
@@ -118,7 +99,7 @@ key!(PortalsOfRep);
 macro_rules! loader {
     ($key:ident, $value:ty, $load:path, $sees:ident, $scope:expr) => {
         impl Loader<$key> for Batch {
-            type Value = Shared<$value>;
+            type Value = Arc<$value>;
             type Error = async_graphql::Error;
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Self::Error> {
@@ -131,7 +112,7 @@ macro_rules! loader {
                     .into_iter()
                     .filter_map(|(id, value)| {
                         Visible::keep(value, |row| reach.$sees(row))
-                            .map(|v| ($key(id), Shared::new(v)))
+                            .map(|v| ($key(id), Arc::new(v)))
                     })
                     .collect())
             }
@@ -261,7 +242,7 @@ loader!(
 
 /// The caller's own account (any other id is not found).
 impl Loader<AccountById> for Batch {
-    type Value = Shared<entity::account::Model>;
+    type Value = Arc<entity::account::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -274,7 +255,7 @@ impl Loader<AccountById> for Batch {
             let account = service::account::get(self.0.db(), reach.account_id)
                 .await
                 .map_err(gql)?;
-            loaded.insert(AccountById(account.id), Shared::new(account));
+            loaded.insert(AccountById(account.id), Arc::new(account));
         }
         Ok(loaded)
     }
@@ -282,7 +263,7 @@ impl Loader<AccountById> for Batch {
 
 /// The account's own developer apps (company managers only).
 impl Loader<DeveloperAppById> for Batch {
-    type Value = Shared<entity::developer_app::Model>;
+    type Value = Arc<entity::developer_app::Model>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -294,14 +275,14 @@ impl Loader<DeveloperAppById> for Batch {
             .await
             .map_err(gql)?
             .into_iter()
-            .map(|(id, app)| (DeveloperAppById(id), Shared::new(app)))
+            .map(|(id, app)| (DeveloperAppById(id), Arc::new(app)))
             .collect())
     }
 }
 
 /// Authorizations the caller may administer, with their apps.
 impl Loader<AuthorizationById> for Batch {
-    type Value = Shared<service::authorization::Authorized>;
+    type Value = Arc<service::authorization::Authorized>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -313,7 +294,7 @@ impl Loader<AuthorizationById> for Batch {
             .await
             .map_err(gql)?
             .into_iter()
-            .map(|(id, found)| (AuthorizationById(id), Shared::new(found)))
+            .map(|(id, found)| (AuthorizationById(id), Arc::new(found)))
             .collect())
     }
 }
@@ -323,7 +304,7 @@ impl Loader<AuthorizationById> for Batch {
 pub struct RepsOfTeam(pub Uuid, pub PageArgs);
 
 impl Loader<RepsOfTeam> for Batch {
-    type Value = Shared<Page<rep::Model>>;
+    type Value = Arc<Page<rep::Model>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -345,7 +326,7 @@ impl Loader<RepsOfTeam> for Batch {
                 .await
                 .map_err(gql)?
             {
-                loaded.insert(RepsOfTeam(team, page), Shared::new(reps));
+                loaded.insert(RepsOfTeam(team, page), Arc::new(reps));
             }
         }
         Ok(loaded)
@@ -357,7 +338,7 @@ impl Loader<RepsOfTeam> for Batch {
 pub struct AuthorizationsOf(pub Uuid, pub bool);
 
 impl Loader<AuthorizationsOf> for Batch {
-    type Value = Shared<Vec<service::authorization::Authorized>>;
+    type Value = Arc<Vec<service::authorization::Authorized>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -379,7 +360,7 @@ impl Loader<AuthorizationsOf> for Batch {
                 .map_err(gql)?;
             for id in ids {
                 let list = found.get(&id).cloned().unwrap_or_default();
-                loaded.insert(AuthorizationsOf(id, include_revoked), Shared::new(list));
+                loaded.insert(AuthorizationsOf(id, include_revoked), Arc::new(list));
             }
         }
         Ok(loaded)
@@ -391,7 +372,7 @@ impl Loader<AuthorizationsOf> for Batch {
 pub struct SsoIdentitiesOf(pub Uuid);
 
 impl Loader<SsoIdentitiesOf> for Batch {
-    type Value = Shared<Vec<entity::manager_sso_identity::Model>>;
+    type Value = Arc<Vec<entity::manager_sso_identity::Model>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -407,7 +388,7 @@ impl Loader<SsoIdentitiesOf> for Batch {
             .map(|id| {
                 (
                     SsoIdentitiesOf(id),
-                    Shared::new(found.remove(&id).unwrap_or_default()),
+                    Arc::new(found.remove(&id).unwrap_or_default()),
                 )
             })
             .collect())

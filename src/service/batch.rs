@@ -239,6 +239,13 @@ struct Params {
 }
 
 impl Params {
+    fn new(backend: DbBackend) -> Self {
+        Params {
+            backend,
+            values: Vec::new(),
+        }
+    }
+
     /// Binds `value`; its placeholder (`$n` on PostgreSQL, `?` on SQLite).
     fn bind(&mut self, value: impl Into<Value>) -> String {
         self.values.push(value.into());
@@ -265,6 +272,11 @@ impl Params {
         )
     }
 
+    /// ` AND id <op> …`: one side of a cursor.
+    fn id_bound(&mut self, op: &str, cursor: Uuid) -> String {
+        format!(" AND id {op} {}", self.bind(cursor))
+    }
+
     fn statement(self, sql: String) -> Statement {
         Statement::from_sql_and_values(self.backend, sql, self.values)
     }
@@ -289,14 +301,11 @@ pub async fn rep_pages(
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    let mut params = Params {
-        backend,
-        values: Vec::new(),
-    };
+    let mut params = Params::new(backend);
     let mut filter = params.reps_of(team_ids, account_id);
     for (cursor, op) in [(page.after, ">"), (page.before, "<")] {
         if let Some(cursor) = cursor {
-            filter.push_str(&format!(" AND id {op} {}", params.bind(cursor)));
+            filter.push_str(&params.id_bound(op, cursor));
         }
     }
     let limit = params.bind(i64::try_from(page.first + 1).unwrap_or(i64::MAX));
@@ -331,13 +340,10 @@ pub async fn rep_pages(
     // Reps of each team (of the account): in all, and past the page on the side it was not
     // read towards (at or before `after` forwards, at or after `before` backwards).
     let count = |behind: Option<(Uuid, &str)>| {
-        let mut params = Params {
-            backend,
-            values: Vec::new(),
-        };
+        let mut params = Params::new(backend);
         let mut filter = params.reps_of(team_ids, account_id);
         if let Some((cursor, op)) = behind {
-            filter.push_str(&format!(" AND id {op} {}", params.bind(cursor)));
+            filter.push_str(&params.id_bound(op, cursor));
         }
         let sql =
             format!("SELECT team_id, COUNT(*) AS n FROM reps WHERE {filter} GROUP BY team_id");

@@ -34,25 +34,31 @@ where
     T: sqlx::Type<Sqlite> + for<'r> sqlx::Decode<'r, Sqlite>,
     Option<T>: TryGetable,
 {
-    // The driver's check of the column's type against `T` runs in debug builds (the test
-    // suites read every column of these models on both databases); a release build skips it
-    // (~3 % of a page's time). The decoders still check what they read (length, UTF-8).
     let decoded = if let Some(row) = row.try_as_pg_row() {
-        if cfg!(debug_assertions) {
-            row.try_get::<Option<T>, _>(index)
-        } else {
-            row.try_get_unchecked::<Option<T>, _>(index)
-        }
+        read(row, index)
     } else if let Some(row) = row.try_as_sqlite_row() {
-        if cfg!(debug_assertions) {
-            row.try_get::<Option<T>, _>(index)
-        } else {
-            row.try_get_unchecked::<Option<T>, _>(index)
-        }
+        read(row, index)
     } else {
         return row.try_get_by_index(index);
     };
     decoded.map_err(|e| DbErr::Type(format!("column {index}: {e}")))
+}
+
+/// Column `index` of a driver's row. The driver's check of the column's type against `T`
+/// runs in debug builds (the test suites read every column of these models on both
+/// databases); a release build skips it (~3 % of a page's time). The decoders still check
+/// what they read (length, UTF-8).
+fn read<'r, R, T>(row: &'r R, index: usize) -> Result<T, sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    if cfg!(debug_assertions) {
+        row.try_get(index)
+    } else {
+        row.try_get_unchecked(index)
+    }
 }
 
 macro_rules! native_cells {
